@@ -1,0 +1,1 @@
+//! The tracciato di input (DESIGN §5 "Input").

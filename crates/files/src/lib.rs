@@ -1,0 +1,4 @@
+//! Input and output files (DESIGN §5).
+
+pub mod input;
+pub mod output;

@@ -1,0 +1,1 @@
+//! The tracciato di risposta (DESIGN §5 "Output").
