@@ -1,3 +1,36 @@
-fn main() {
-    println!("rivesto");
+//! `rivesto`: the one binary (DESIGN §6).
+
+mod bench;
+mod cli;
+mod demo;
+mod input;
+mod logging;
+mod memoria;
+mod rivestizione;
+mod sim;
+mod verifica;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    logging::init(cli.globali.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("errore: impossibile avviare il runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(cli::esegui(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("errore: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -1,0 +1,252 @@
+//! Runs one row's call plan through the PDND client and turns the answers into an outcome
+//! (DESIGN §3 and §4): C030 first for CF input, the residence check for a restricted scope, then
+//! the data services, merging the blocks that share an idANPR.
+
+use anpr::client::{ContestoChiamata, DatiRichiesta, ErroreAnpr, EsitoAnpr, PdndClient};
+use anpr::piano::{Criterio, Piano};
+use anpr::servizi::Servizio;
+use anpr::types::{TipoCriteriRicercaE002, TipoDatiSoggettiEnte};
+use domain::esito::Esito;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// One input row, valid and ready to be looked up.
+pub struct Riga<'a> {
+    /// The normalised identifier: a CF or an idANPR, as the plan's first step expects.
+    pub identificativo: &'a str,
+    pub piano: &'a Piano,
+    pub dati: DatiRichiesta,
+    pub contesto: ContestoChiamata,
+    /// Identifies the row across restarts; each call's key is this plus the service code.
+    pub chiave: String,
+    /// ISTAT codes of the Comuni in scope; `None` for scope ITALIA.
+    pub comuni_in_ambito: Option<&'a BTreeSet<String>>,
+}
+
+/// What the row's lookups produced.
+#[derive(Debug, Default)]
+pub struct EsitoRiga {
+    pub esito: Option<Esito>,
+    pub messaggio: String,
+    pub id_operazione_anpr: Vec<String>,
+    /// The person's merged `datiSoggetto`, when found and in scope.
+    pub soggetto: Option<Value>,
+    /// C021's members, intestatario first as ANPR sends them.
+    pub famiglia: Vec<Value>,
+}
+
+/// Stops the row. `Err` means the whole request must stop or pause (FALLITA, `sospesa`).
+enum Arresto {
+    Esito(Esito, String),
+    Richiesta(ErroreAnpr),
+}
+
+pub async fn esegui(client: &PdndClient, riga: Riga<'_>) -> Result<EsitoRiga, ErroreAnpr> {
+    let mut r = EsitoRiga::default();
+    match passi(client, &riga, &mut r).await {
+        Ok(()) => {
+            r.esito = Some(Esito::Trovato);
+        }
+        Err(Arresto::Esito(e, m)) => {
+            r.esito = Some(e);
+            r.messaggio = m;
+            r.soggetto = None;
+            r.famiglia.clear();
+        }
+        Err(Arresto::Richiesta(e)) => return Err(e),
+    }
+    for (_, m) in &riga.piano.celle_vuote {
+        aggiungi_messaggio(&mut r.messaggio, m);
+    }
+    Ok(r)
+}
+
+async fn passi(client: &PdndClient, riga: &Riga<'_>, r: &mut EsitoRiga) -> Result<(), Arresto> {
+    let mut id_anpr = None::<String>;
+    let restretto = riga.comuni_in_ambito.is_some();
+    for passo in &riga.piano.passi {
+        let criteri = match passo.criterio {
+            Criterio::CodiceFiscale => {
+                TipoCriteriRicercaE002::per_codice_fiscale(riga.identificativo)
+            }
+            Criterio::IdAnpr => TipoCriteriRicercaE002::per_id_anpr(
+                id_anpr
+                    .clone()
+                    .unwrap_or_else(|| riga.identificativo.to_string()),
+            ),
+        };
+        let chiave = format!("{}:{}", riga.chiave, passo.servizio);
+        let risposta = client
+            .chiama(
+                passo.servizio,
+                criteri,
+                riga.dati.clone(),
+                &riga.contesto,
+                &chiave,
+            )
+            .await
+            .map_err(errore_riga)?;
+        if let Some(id) = risposta.id_operazione_anpr {
+            r.id_operazione_anpr.push(id);
+        }
+        let soggetti = match risposta.esito {
+            EsitoAnpr::Trovato(s) => s,
+            EsitoAnpr::NonTrovato { codice, testo } => {
+                return Err(non_trovato(restretto, codice, testo));
+            }
+            EsitoAnpr::Ambiguo(ids) => return Err(ambiguo(restretto, &ids)),
+        };
+        let (persona, famiglia) = separa(passo.servizio, soggetti, id_anpr.as_deref());
+        if let Some(p) = persona {
+            id_anpr = id_anpr.or_else(|| p.id_anpr().map(str::to_string));
+            unisci(
+                r.soggetto.get_or_insert(Value::Object(Default::default())),
+                json(&p),
+            );
+        }
+        if !famiglia.is_empty() {
+            r.famiglia = famiglia.iter().map(json).collect();
+        }
+        if restretto && passo.servizio.porta(domain::gruppi::GruppoCampi::Residenza) {
+            controlla_ambito(riga, r.soggetto.as_ref())?;
+        }
+    }
+    Ok(())
+}
+
+/// C021 answers with every member: the person is the one with the idANPR asked for.
+fn separa(
+    servizio: Servizio,
+    soggetti: Vec<TipoDatiSoggettiEnte>,
+    id_anpr: Option<&str>,
+) -> (Option<TipoDatiSoggettiEnte>, Vec<TipoDatiSoggettiEnte>) {
+    if servizio != Servizio::C021 {
+        return (soggetti.into_iter().next(), Vec::new());
+    }
+    let persona = soggetti
+        .iter()
+        .find(|s| id_anpr.is_some() && s.id_anpr() == id_anpr)
+        .cloned();
+    (persona, soggetti)
+}
+
+fn controlla_ambito(riga: &Riga<'_>, soggetto: Option<&Value>) -> Result<(), Arresto> {
+    let Some(ammessi) = riga.comuni_in_ambito else {
+        return Ok(());
+    };
+    let istat = soggetto
+        .and_then(|s| s.pointer("/residenza/0/indirizzo/comune/codiceIstat"))
+        .and_then(Value::as_str);
+    match istat {
+        Some(c) if ammessi.contains(c) => Ok(()),
+        _ => Err(Arresto::Esito(
+            Esito::FuoriAmbito,
+            MESSAGGIO_FUORI_AMBITO.into(),
+        )),
+    }
+}
+
+const MESSAGGIO_FUORI_AMBITO: &str =
+    "nessun residente con questo identificativo nell'ambito territoriale del profilo";
+
+fn non_trovato(restretto: bool, codice: Option<String>, testo: Option<String>) -> Arresto {
+    if restretto {
+        return Arresto::Esito(Esito::FuoriAmbito, MESSAGGIO_FUORI_AMBITO.into());
+    }
+    let m = match (codice, testo) {
+        (Some(c), Some(t)) => format!("{c}: {t}"),
+        (Some(c), None) => c,
+        _ => "ANPR non ha restituito alcun soggetto".into(),
+    };
+    Arresto::Esito(Esito::NonTrovato, m)
+}
+
+/// PDND cannot tell whether every match lives in scope, so a restricted scope says FUORI_AMBITO.
+fn ambiguo(restretto: bool, ids: &[String]) -> Arresto {
+    if restretto {
+        return Arresto::Esito(Esito::FuoriAmbito, MESSAGGIO_FUORI_AMBITO.into());
+    }
+    Arresto::Esito(
+        Esito::Ambiguo,
+        format!(
+            "{} soggetti distinti rispondono a questo identificativo",
+            ids.len()
+        ),
+    )
+}
+
+fn errore_riga(e: ErroreAnpr) -> Arresto {
+    if e.ferma_richiesta() || e.sospende_fino_a().is_some() {
+        Arresto::Richiesta(e)
+    } else {
+        Arresto::Esito(Esito::Errore, e.to_string())
+    }
+}
+
+fn json(s: &TipoDatiSoggettiEnte) -> Value {
+    serde_json::to_value(s).unwrap_or(Value::Null)
+}
+
+/// Later blocks add to earlier ones; a field present in both keeps the later value, and lists
+/// (`infoSoggettoEnte` from C015 and from C001, say) keep every distinct item.
+fn unisci(base: &mut Value, altro: Value) {
+    match (base, altro) {
+        (Value::Array(b), Value::Array(a)) => {
+            for v in a {
+                if !b.contains(&v) {
+                    b.push(v);
+                }
+            }
+        }
+        (Value::Object(b), Value::Object(a)) => {
+            for (k, v) in a {
+                match b.get_mut(&k) {
+                    Some(esistente) => unisci(esistente, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, a) => *b = a,
+    }
+}
+
+fn aggiungi_messaggio(m: &mut String, altro: &str) {
+    if !m.is_empty() {
+        m.push_str("; ");
+    }
+    m.push_str(altro);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unione_aggiunge_e_sovrascrive() {
+        let mut a =
+            json!({"generalita": {"nome": "A", "cognome": "B"}, "identificativi": {"idANPR": "X"}});
+        unisci(
+            &mut a,
+            json!({"generalita": {"nome": "C"}, "residenza": [{"cap": "00100"}]}),
+        );
+        assert_eq!(
+            a,
+            json!({"generalita": {"nome": "C", "cognome": "B"}, "identificativi": {"idANPR": "X"},
+                   "residenza": [{"cap": "00100"}]})
+        );
+        // C015 brings the death date, C001 the esistenza in vita: both stay.
+        let mut b = json!({"infoSoggettoEnte": [{"id": "1015", "valoreData": "2021-11-13"}], "residenza": [{"cap": "1"}]});
+        unisci(
+            &mut b,
+            json!({"infoSoggettoEnte": [{"id": "1003", "valore": "N"}], "residenza": [{"cap": "1"}]}),
+        );
+        assert_eq!(
+            b,
+            json!({"infoSoggettoEnte": [{"id": "1015", "valoreData": "2021-11-13"}, {"id": "1003", "valore": "N"}],
+                   "residenza": [{"cap": "1"}]})
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! Drives the compiled `rivesto` binary as a user would.
+
+mod anpr_check;
+mod demo;
+mod input_check;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub fn rivesto(cartella: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rivesto"));
+    c.current_dir(cartella)
+        .env_remove("RIVESTO_DATA_DIR")
+        .env_remove("RIVESTO_DATABASE_URL");
+    c
+}
+
+pub fn testo(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
