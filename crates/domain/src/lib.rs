@@ -2,11 +2,14 @@
 
 pub mod ambito;
 pub mod cf;
+pub mod convenzione;
 pub mod documenti;
 pub mod esito;
 pub mod gruppi;
 pub mod id_anpr;
 pub mod luoghi;
+pub mod richiesta;
+pub mod ruolo;
 mod testo;
 pub mod tipo;
 

@@ -2,7 +2,6 @@
 //! sample result file. The web application takes this over once it lands.
 
 use crate::cli::{DemoArgs, Globali};
-use crate::rivestizione::{self, Riga};
 use anpr::archivio::ArchivioFile;
 use anpr::check::OpzioniCheck;
 use anpr::client::{ContestoChiamata, DatiRichiesta, OpzioniClient, PdndClient};
@@ -16,6 +15,7 @@ use files::output::{CodiceCampo, Layout, RigaRisultato, ScrittoreRisultati, estr
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::sync::Arc;
+use worker::rivestizione::{self, Riga};
 
 const CAMPI: &[CodiceCampo] = &[
     CodiceCampo::IdAnpr,

@@ -6,7 +6,6 @@ mod demo;
 mod input;
 mod logging;
 mod memoria;
-mod rivestizione;
 mod sim;
 mod verifica;
 

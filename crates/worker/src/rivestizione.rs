@@ -7,6 +7,7 @@ use anpr::piano::{Criterio, Piano};
 use anpr::servizi::Servizio;
 use anpr::types::{TipoCriteriRicercaE002, TipoDatiSoggettiEnte};
 use domain::esito::Esito;
+use domain::richiesta::Sospensione;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -219,10 +220,76 @@ fn aggiungi_messaggio(m: &mut String, altro: &str) {
     m.push_str(altro);
 }
 
+/// What the worker does with the request when a row's lookup stops it (DESIGN §4's table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Interruzione {
+    /// The ANPR access is misconfigured: FALLITA, with the client's Italian explanation.
+    Fallita { motivo: String },
+    /// A service's daily share is used up: the request is `sospesa` until midnight Europe/Rome.
+    Sospesa(Sospensione),
+    /// A circuit breaker opened: the row goes back to the queue until `fino_a_ms`. It is not
+    /// `sospesa`, which is only for quotas.
+    Pausa { servizio: Servizio, fino_a_ms: i64 },
+}
+
+/// Maps an `Err` of [`esegui`] to the request's fate.
+pub fn interruzione(e: &ErroreAnpr) -> Interruzione {
+    match e {
+        ErroreAnpr::QuotaEsaurita {
+            servizio, fino_a, ..
+        } => Interruzione::Sospesa(Sospensione {
+            servizio: servizio.codice().to_string(),
+            fino_a_ms: fino_a.timestamp_millis(),
+        }),
+        ErroreAnpr::CircuitoAperto { servizio, fino_a } => Interruzione::Pausa {
+            servizio: *servizio,
+            fino_a_ms: fino_a.timestamp_millis(),
+        },
+        altro => Interruzione::Fallita {
+            motivo: altro.to_string(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn quota_sospende_circuito_mette_in_pausa_configurazione_fa_fallire() {
+        // 2026-11-26 23:00 UTC: midnight of the 27th in Rome.
+        let mezzanotte = chrono::DateTime::from_timestamp_millis(1_795_734_000_000).unwrap();
+        let i = interruzione(&ErroreAnpr::QuotaEsaurita {
+            servizio: Servizio::C030,
+            fino_a: mezzanotte,
+            da_anpr: false,
+        });
+        let Interruzione::Sospesa(s) = i else {
+            panic!("{i:?}")
+        };
+        assert_eq!(
+            s.messaggio(),
+            "quota giornaliera esaurita per C030, ripresa alle 00:00"
+        );
+        assert_eq!(
+            interruzione(&ErroreAnpr::CircuitoAperto {
+                servizio: Servizio::C020,
+                fino_a: mezzanotte,
+            }),
+            Interruzione::Pausa {
+                servizio: Servizio::C020,
+                fino_a_ms: 1_795_734_000_000
+            }
+        );
+        assert_eq!(
+            interruzione(&ErroreAnpr::ServizioNonConfigurato(Servizio::C018)),
+            Interruzione::Fallita {
+                motivo: "servizio C018 non configurato: manca il purposeId in [anpr.purposes]"
+                    .into()
+            }
+        );
+    }
 
     #[test]
     fn unione_aggiunge_e_sovrascrive() {
