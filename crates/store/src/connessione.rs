@@ -1,0 +1,134 @@
+//! The one storage type over two concrete pools.
+
+use crate::ErroreStore;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+/// SQLite waits this long for another writer (another process on the same file) before it
+/// reports the database as busy.
+const ATTESA_SQLITE: Duration = Duration::from_secs(30);
+
+/// Storage on SQLite or PostgreSQL. Cloning is cheap: the pools are shared.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(PoolSqlite),
+    Postgres(PgPool),
+}
+
+/// SQLite allows one writer at a time. A pool of ONE write connection queues this process's
+/// writers in memory, where waiting is cheap and fair, instead of letting them collide on the
+/// file lock; `BEGIN IMMEDIATE` (see `scrivi!`) then orders this process against others on the
+/// same file. Readers use their own pool and, under WAL, never block the writer.
+#[derive(Clone, Debug)]
+pub struct PoolSqlite {
+    pub(crate) scrittura: SqlitePool,
+    pub(crate) lettura: SqlitePool,
+}
+
+impl Store {
+    /// Opens `sqlite://path` (creating the file and its folder if missing) or `postgres://…`.
+    /// It does not migrate: see [`crate::migra`].
+    pub async fn connetti(url: &str) -> Result<Store, ErroreStore> {
+        if url.starts_with("sqlite:") {
+            Ok(Store::Sqlite(connetti_sqlite(url).await?))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opzioni = PgConnectOptions::from_str(url)
+                .map_err(|_| ErroreStore::UrlNonValido(senza_password(url)))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opzioni)
+                .await?;
+            Ok(Store::Postgres(pool))
+        } else {
+            Err(ErroreStore::UrlNonValido(senza_password(url)))
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Store::Postgres(_))
+    }
+
+    /// Closes the pools, waiting for connections in use.
+    pub async fn chiudi(&self) {
+        match self {
+            Store::Sqlite(s) => {
+                s.scrittura.close().await;
+                s.lettura.close().await;
+            }
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+pub(crate) fn opzioni_sqlite(url: &str) -> Result<SqliteConnectOptions, ErroreStore> {
+    let opzioni = SqliteConnectOptions::from_str(url)
+        .map_err(|_| ErroreStore::UrlNonValido(url.to_string()))?;
+    crea_cartella(opzioni.get_filename())?;
+    Ok(opzioni
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(ATTESA_SQLITE)
+        .foreign_keys(true))
+}
+
+async fn connetti_sqlite(url: &str) -> Result<PoolSqlite, ErroreStore> {
+    let opzioni = opzioni_sqlite(url)?;
+    let scrittura = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(ATTESA_SQLITE)
+        .connect_with(opzioni.clone())
+        .await?;
+    let lettura = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(opzioni)
+        .await?;
+    Ok(PoolSqlite { scrittura, lettura })
+}
+
+fn crea_cartella(file: &Path) -> Result<(), ErroreStore> {
+    match file.parent() {
+        Some(cartella) if !cartella.as_os_str().is_empty() => std::fs::create_dir_all(cartella)
+            .map_err(|e| ErroreStore::Io {
+                percorso: cartella.display().to_string(),
+                motivo: e.to_string(),
+            }),
+        _ => Ok(()),
+    }
+}
+
+/// The URL as it may appear in an error: without its password.
+pub(crate) fn senza_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(indirizzo illeggibile)".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn url_non_valido_senza_password() {
+        let e = Store::connetti("mysql://utente:segreta@db.example/rivesto")
+            .await
+            .unwrap_err();
+        let testo = e.to_string();
+        assert!(
+            testo.contains("indirizzo del database non valido"),
+            "{testo}"
+        );
+        assert!(!testo.contains("segreta"), "{testo}");
+        assert!(testo.contains("***"), "{testo}");
+    }
+}

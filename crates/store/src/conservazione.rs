@@ -1,0 +1,135 @@
+//! Retention (DESIGN §2): result fields leave the database once the files are final; at the end
+//! of the retention period the identifiers go too, and only their keyed hashes stay.
+
+use crate::audit::ConnessioneAudit as _;
+use crate::{Attore, Audit, ErroreStore, Segreto, Store, tempo::adesso_ms};
+use aws_lc_rs::hmac;
+use serde_json::json;
+use sqlx::Row as _;
+
+/// The keyed hash kept for an identifier: HMAC-SHA256 over `tipo`, a newline and the value,
+/// lowercase hex. The same person asked twice gives the same hash; without the key the hash
+/// reveals nothing.
+pub fn hmac_identificativo(chiave: &Segreto, tipo: &str, identificativo: &str) -> String {
+    let k = hmac::Key::new(hmac::HMAC_SHA256, chiave.esponi());
+    let mut ctx = hmac::Context::with_key(&k);
+    ctx.update(tipo.as_bytes());
+    ctx.update(b"\n");
+    ctx.update(identificativo.as_bytes());
+    hex::encode(ctx.sign().as_ref())
+}
+
+impl Store {
+    /// Deletes the encrypted result fields of a request's rows (its files are final).
+    pub async fn elimina_risultati(
+        &self,
+        richiesta_id: i64,
+        attore: &Attore,
+    ) -> Result<u64, ErroreStore> {
+        let audit = Audit::nuovo(
+            attore,
+            format!("richiesta:{richiesta_id}"),
+            "RISULTATI_ELIMINATI",
+        );
+        Ok(scrivi!(self, |tx| {
+            let n = sqlx::query("UPDATE righe SET risultato_cifrato = NULL WHERE richiesta_id = $1 AND risultato_cifrato IS NOT NULL")
+                .bind(richiesta_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let (comune, ente) = parti_richiesta!(tx, richiesta_id);
+            let audit = audit.con_comune(comune).con_ente(ente);
+            tx.appendi_audit(&audit.con_dettagli(json!({"righe": n})))
+                .await?;
+            n
+        }))
+    }
+
+    /// The retention purge of one request: every identifier, caller reference, rilascio and
+    /// per-row motivo is replaced by the keyed hash, result fields are deleted and the files
+    /// are marked deleted (the caller removes them from disk). Returns the rows purged.
+    pub async fn purga_richiesta(
+        &self,
+        richiesta_id: i64,
+        chiave_hmac: &Segreto,
+        attore: &Attore,
+    ) -> Result<u64, ErroreStore> {
+        let ora = adesso_ms();
+        Ok(scrivi!(self, |tx| {
+            let righe = sqlx::query(
+                "SELECT id, tipo, identificativo FROM righe \
+                 WHERE richiesta_id = $1 AND identificativo IS NOT NULL",
+            )
+            .bind(richiesta_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in &righe {
+                let (id, tipo, valore): (i64, String, String) =
+                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                sqlx::query(
+                    "UPDATE righe SET identificativo_hmac = $1, identificativo = NULL, \
+                     riferimento = NULL, rilascio = NULL, motivo = NULL, risultato_cifrato = NULL \
+                     WHERE id = $2",
+                )
+                .bind(hmac_identificativo(chiave_hmac, &tipo, &valore))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let file = sqlx::query(
+                "UPDATE file_risposta SET eliminato_ms = $1 WHERE richiesta_id = $2 AND eliminato_ms IS NULL",
+            )
+            .bind(ora)
+            .bind(richiesta_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let audit = Audit::nuovo(
+                attore,
+                format!("richiesta:{richiesta_id}"),
+                "RICHIESTA_PURGATA",
+            )
+            .con_dettagli(json!({"righe": righe.len(), "file": file}));
+            let (comune, ente) = parti_richiesta!(tx, richiesta_id);
+            tx.appendi_audit(&audit.con_comune(comune).con_ente(ente))
+                .await?;
+            righe.len() as u64
+        }))
+    }
+
+    /// Hashes kept for a request's rows, by line number (for the archive).
+    pub async fn hash_identificativi(
+        &self,
+        richiesta_id: i64,
+    ) -> Result<Vec<(i64, Option<String>)>, ErroreStore> {
+        leggi!(self, |ex| {
+            let righe = sqlx::query("SELECT numero, identificativo_hmac FROM righe WHERE richiesta_id = $1 ORDER BY numero")
+                .bind(richiesta_id)
+                .fetch_all(ex)
+                .await?;
+            let mut v = Vec::with_capacity(righe.len());
+            for r in &righe {
+                v.push((r.try_get(0)?, r.try_get(1)?));
+            }
+            Ok(v)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_per_tipo_e_valore() {
+        let k = Segreto::new(vec![5u8; 32]);
+        let a = hmac_identificativo(&k, "CF", "RSSMRA80A01F205X");
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, hmac_identificativo(&k, "CF", "RSSMRA80A01F205X"));
+        assert_ne!(a, hmac_identificativo(&k, "IDANPR", "RSSMRA80A01F205X"));
+        assert_ne!(
+            a,
+            hmac_identificativo(&Segreto::new(vec![6u8; 32]), "CF", "RSSMRA80A01F205X")
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! Row leases for the worker: claim in chunks, heartbeat, release, record outcomes. A lease
+//! that expires (its worker died) makes the row claimable again; an outcome is recorded only
+//! by the lease's holder, so a row reclaimed by another worker is never written twice.
+
+use crate::audit::ConnessioneAudit as _;
+use crate::richieste::{
+    COLONNE_RIGA, EsitoRiga, FileRisposta, NuovoFileRisposta, Riga, contesto_risultato, esito_da,
+    json_opzionale, tipo_da,
+};
+use crate::{Attore, Audit, ChiaveMaestra, ErroreStore, Store, tempo::adesso_ms};
+use serde_json::json;
+use sqlx::Row as _;
+
+/// Claimable: pending, or held under an expired lease; not a duplicate; of a request that is
+/// CONVALIDATA or IN_ELABORAZIONE and not suspended at `$2`; of request `$5` when it is set.
+const CANDIDATE: &str = "SELECT g.id FROM righe g JOIN richieste r ON r.id = g.richiesta_id \
+    WHERE r.stato IN ('CONVALIDATA', 'IN_ELABORAZIONE') \
+      AND (r.sospesa_fino_a_ms IS NULL OR r.sospesa_fino_a_ms <= $2) \
+      AND ($5 IS NULL OR r.id = $5) \
+      AND g.duplicato_di IS NULL \
+      AND (g.stato = 'DA_ELABORARE' OR (g.stato = 'IN_CORSO' AND g.lease_scadenza_ms < $2)) \
+    ORDER BY g.richiesta_id, g.numero LIMIT $4";
+
+impl Store {
+    /// Claims up to `quanti` rows for `proprietario` until `ora_ms + lease_ms`, optionally only
+    /// of one request. PostgreSQL skips rows another worker is claiming (`SKIP LOCKED`);
+    /// SQLite's write lock makes claims one at a time.
+    pub async fn reclama_righe(
+        &self,
+        proprietario: &str,
+        ora_ms: i64,
+        lease_ms: i64,
+        quanti: i64,
+        richiesta_id: Option<i64>,
+    ) -> Result<Vec<Riga>, ErroreStore> {
+        let candidate_pg = format!("{CANDIDATE} FOR UPDATE OF g SKIP LOCKED");
+        Ok(scrivi!(self, |tx, pg| {
+            let candidate = if pg { candidate_pg.as_str() } else { CANDIDATE };
+            let sql = format!(
+                "UPDATE righe SET stato = 'IN_CORSO', lease_proprietario = $1, \
+                 lease_scadenza_ms = $3 WHERE id IN ({candidate}) RETURNING {COLONNE_RIGA}"
+            );
+            let righe = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(proprietario)
+                .bind(ora_ms)
+                .bind(ora_ms + lease_ms)
+                .bind(quanti)
+                .bind(richiesta_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut v = righe_da_righe!(righe);
+            v.sort_by_key(|r| (r.richiesta_id, r.numero));
+            v
+        }))
+    }
+
+    /// Extends our leases on `ids` to `scadenza_ms`; returns the ids still ours.
+    pub async fn rinnova_righe(
+        &self,
+        ids: &[i64],
+        proprietario: &str,
+        scadenza_ms: i64,
+    ) -> Result<Vec<i64>, ErroreStore> {
+        let mut nostri = Vec::with_capacity(ids.len());
+        scrivi!(self, |tx| {
+            for id in ids {
+                let n = sqlx::query(
+                    "UPDATE righe SET lease_scadenza_ms = $1 \
+                     WHERE id = $2 AND stato = 'IN_CORSO' AND lease_proprietario = $3",
+                )
+                .bind(scadenza_ms)
+                .bind(id)
+                .bind(proprietario)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    nostri.push(*id);
+                }
+            }
+        });
+        Ok(nostri)
+    }
+
+    /// Gives rows back to the queue without an outcome (e.g. the service is suspended).
+    pub async fn rilascia_righe(
+        &self,
+        ids: &[i64],
+        proprietario: &str,
+    ) -> Result<u64, ErroreStore> {
+        let mut rilasciate = 0;
+        scrivi!(self, |tx| {
+            for id in ids {
+                rilasciate += sqlx::query(
+                    "UPDATE righe SET stato = 'DA_ELABORARE', lease_proprietario = NULL, \
+                     lease_scadenza_ms = NULL \
+                     WHERE id = $1 AND stato = 'IN_CORSO' AND lease_proprietario = $2",
+                )
+                .bind(id)
+                .bind(proprietario)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+        });
+        Ok(rilasciate)
+    }
+
+    /// Records the outcomes of rows we hold, with their call ids and encrypted result fields,
+    /// and the chunk's audit entry (calls, ids and outcome codes; no personal data), in one
+    /// transaction. Returns the ids recorded: a row whose lease was lost is skipped.
+    pub async fn registra_esiti(
+        &self,
+        proprietario: &str,
+        esiti: &[EsitoRiga],
+        audit: Option<&Audit>,
+        chiave: &ChiaveMaestra,
+    ) -> Result<Vec<i64>, ErroreStore> {
+        let mut registrati = Vec::with_capacity(esiti.len());
+        scrivi!(self, |tx| {
+            for e in esiti {
+                let richiesta_id: Option<i64> =
+                    sqlx::query("SELECT richiesta_id FROM righe WHERE id = $1")
+                        .bind(e.riga_id)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .map(|r| r.try_get(0))
+                        .transpose()?;
+                let Some(richiesta_id) = richiesta_id else {
+                    continue;
+                };
+                let cifrato = match &e.risultato {
+                    Some(v) => Some(
+                        chiave
+                            .cifra(&contesto_risultato(richiesta_id), v.to_string().as_bytes())?,
+                    ),
+                    None => None,
+                };
+                let n = sqlx::query(
+                    "UPDATE righe SET stato = 'FINALE', esito = $1, messaggio = $2, \
+                     id_operazioni = $3, risultato_cifrato = $4, lease_proprietario = NULL, \
+                     lease_scadenza_ms = NULL \
+                     WHERE id = $5 AND stato = 'IN_CORSO' AND lease_proprietario = $6",
+                )
+                .bind(e.esito.as_str())
+                .bind(&e.messaggio)
+                .bind(e.id_operazioni.to_string())
+                .bind(cifrato)
+                .bind(e.riga_id)
+                .bind(proprietario)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    registrati.push(e.riga_id);
+                }
+            }
+            if let Some(a) = audit {
+                tx.appendi_audit(a).await?;
+            }
+        });
+        Ok(registrati)
+    }
+
+    /// Gives each pending duplicate row its original's outcome, call ids and result, with
+    /// `messaggio` "duplicato della riga N", once the original is final. Returns how many.
+    pub async fn completa_duplicati(&self, richiesta_id: i64) -> Result<u64, ErroreStore> {
+        Ok(scrivi!(self, |tx| {
+            sqlx::query(
+                "UPDATE righe SET stato = 'FINALE', \
+                 esito = (SELECT o.esito FROM righe o WHERE o.richiesta_id = righe.richiesta_id \
+                          AND o.numero = righe.duplicato_di), \
+                 id_operazioni = (SELECT o.id_operazioni FROM righe o \
+                          WHERE o.richiesta_id = righe.richiesta_id AND o.numero = righe.duplicato_di), \
+                 risultato_cifrato = (SELECT o.risultato_cifrato FROM righe o \
+                          WHERE o.richiesta_id = righe.richiesta_id AND o.numero = righe.duplicato_di), \
+                 messaggio = 'duplicato della riga ' || CAST(duplicato_di AS TEXT) \
+                 WHERE richiesta_id = $1 AND duplicato_di IS NOT NULL AND stato <> 'FINALE' \
+                   AND EXISTS (SELECT 1 FROM righe o WHERE o.richiesta_id = righe.richiesta_id \
+                          AND o.numero = righe.duplicato_di AND o.stato = 'FINALE')",
+            )
+            .bind(richiesta_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        }))
+    }
+
+    /// The decrypted result fields of a row, if it has any.
+    pub async fn risultato_riga(
+        &self,
+        riga_id: i64,
+        chiave: &ChiaveMaestra,
+    ) -> Result<Option<serde_json::Value>, ErroreStore> {
+        let trovato: Option<(i64, Option<Vec<u8>>)> = leggi!(self, |ex| {
+            let r = sqlx::query("SELECT richiesta_id, risultato_cifrato FROM righe WHERE id = $1")
+                .bind(riga_id)
+                .fetch_optional(ex)
+                .await?;
+            match r {
+                Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+                None => None,
+            }
+        });
+        let Some((richiesta_id, Some(cifrato))) = trovato else {
+            return Ok(None);
+        };
+        let chiaro = chiave.decifra(&contesto_risultato(richiesta_id), &cifrato)?;
+        serde_json::from_slice(chiaro.esponi())
+            .map(Some)
+            .map_err(|e| ErroreStore::json("risultato", e))
+    }
+
+    /// Records a result file (SHA-256 and rows of the plaintext) with its audit entry.
+    pub async fn registra_file_risposta(
+        &self,
+        f: &NuovoFileRisposta,
+        attore: &Attore,
+    ) -> Result<i64, ErroreStore> {
+        let audit = Audit::nuovo(
+            attore,
+            format!("richiesta:{}", f.richiesta_id),
+            "FILE_RISPOSTA_SCRITTO",
+        )
+        .con_dettagli(json!({
+            "nome": f.nome, "righe": f.righe, "sha256": f.sha256,
+            "dimensione": f.dimensione, "parziale": f.parziale,
+        }));
+        Ok(scrivi!(self, |tx| {
+            let (comune, ente) = parti_richiesta!(tx, f.richiesta_id);
+            let audit = audit.con_comune(comune).con_ente(ente);
+            let id: i64 = sqlx::query(
+                "INSERT INTO file_risposta (richiesta_id, nome, percorso, righe, sha256, \
+                 dimensione, parziale, creato_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(f.richiesta_id)
+            .bind(&f.nome)
+            .bind(&f.percorso)
+            .bind(f.righe)
+            .bind(&f.sha256)
+            .bind(f.dimensione)
+            .bind(f.parziale)
+            .bind(adesso_ms())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            tx.appendi_audit(&audit).await?;
+            id
+        }))
+    }
+
+    pub async fn file_risposta(&self, richiesta_id: i64) -> Result<Vec<FileRisposta>, ErroreStore> {
+        leggi!(self, |ex| {
+            let righe = sqlx::query(
+                "SELECT id, richiesta_id, nome, percorso, righe, sha256, dimensione, parziale, \
+                 creato_ms, eliminato_ms FROM file_risposta WHERE richiesta_id = $1 ORDER BY id",
+            )
+            .bind(richiesta_id)
+            .fetch_all(ex)
+            .await?;
+            let mut v = Vec::with_capacity(righe.len());
+            for r in &righe {
+                v.push(FileRisposta {
+                    id: r.try_get("id")?,
+                    richiesta_id: r.try_get("richiesta_id")?,
+                    nome: r.try_get("nome")?,
+                    percorso: r.try_get("percorso")?,
+                    righe: r.try_get("righe")?,
+                    sha256: r.try_get("sha256")?,
+                    dimensione: r.try_get("dimensione")?,
+                    parziale: r.try_get("parziale")?,
+                    creato_ms: r.try_get("creato_ms")?,
+                    eliminato_ms: r.try_get("eliminato_ms")?,
+                });
+            }
+            Ok(v)
+        })
+    }
+}

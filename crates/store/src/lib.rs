@@ -1,0 +1,31 @@
+//! Rivesto's storage: SQLite (embedded default) and PostgreSQL (scale) behind one type, the
+//! migrations of each engine, typed repositories, leases for rows and jobs, quota counters,
+//! operation ids, server secrets and the audit chain (DESIGN §1, §2, §4, §6).
+//!
+//! Every function that changes state appends its audit entry in the same transaction.
+
+#[macro_use]
+mod macros;
+
+pub mod anagrafiche;
+pub mod audit;
+mod connessione;
+mod errore;
+pub mod id_operazione;
+pub mod jobs;
+mod migrazioni;
+pub mod quote;
+#[macro_use]
+pub mod richieste;
+pub mod conservazione;
+mod lease;
+pub mod segreti;
+mod sessioni;
+mod tempo;
+
+pub use audit::{Attore, Audit, EsitoVerifica, VoceAudit};
+pub use connessione::Store;
+pub use errore::ErroreStore;
+pub use migrazioni::{OpzioniMigrazione, RUOLO_RUNTIME_PREDEFINITO, migra};
+pub use segreti::{ChiaveMaestra, Segreto, genera_master_key};
+pub use tempo::{giorno_roma, limiti_giorno_roma};

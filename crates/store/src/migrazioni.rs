@@ -1,0 +1,218 @@
+//! Migrations per engine, embedded in the binary, and the PostgreSQL runtime role.
+//!
+//! `migra` needs only the database URL: no master key, no configuration. On PostgreSQL it runs
+//! as the owner role (the URL's user): it creates the tables, creates the runtime role when it
+//! is missing and grants it what `serve` and `worker` need, except UPDATE, DELETE and TRUNCATE
+//! on the audit tables.
+
+use crate::ErroreStore;
+use crate::connessione::{opzioni_sqlite, senza_password};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::{AssertSqlSafe, ConnectOptions as _, PgPool, Row as _, SqlSafeStr as _};
+use std::borrow::Cow;
+use std::str::FromStr as _;
+
+pub const RUOLO_RUNTIME_PREDEFINITO: &str = "rivesto_app";
+
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "schema",
+    include_str!("../migrations/sqlite/0001_schema.sql"),
+)];
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "schema",
+    include_str!("../migrations/postgres/0001_schema.sql"),
+)];
+
+/// Options of `migra`. Only PostgreSQL reads them.
+#[derive(Clone)]
+pub struct OpzioniMigrazione {
+    /// The runtime role, created when missing (default `rivesto_app`).
+    pub ruolo_runtime: String,
+    /// Its password. `None` leaves the role without one (or its current one): it then logs in
+    /// through `pg_hba.conf` (peer, trust or certificates). `Some` sets it at every run.
+    pub password_runtime: Option<String>,
+}
+
+impl Default for OpzioniMigrazione {
+    fn default() -> Self {
+        OpzioniMigrazione {
+            ruolo_runtime: RUOLO_RUNTIME_PREDEFINITO.to_string(),
+            password_runtime: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for OpzioniMigrazione {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpzioniMigrazione")
+            .field("ruolo_runtime", &self.ruolo_runtime)
+            .field(
+                "password_runtime",
+                &self.password_runtime.as_ref().map(|_| "***"),
+            )
+            .finish()
+    }
+}
+
+fn migratore(elenco: &'static [(i64, &'static str, &'static str)]) -> Migrator {
+    Migrator::with_migrations(
+        elenco
+            .iter()
+            .map(|(v, d, sql)| {
+                Migration::new(
+                    *v,
+                    Cow::Borrowed(*d),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Applies the pending migrations to the database at `url` (an empty database is fine); on
+/// PostgreSQL it also ensures the runtime role and its grants. Running it again is harmless.
+pub async fn migra(url: &str, opzioni: &OpzioniMigrazione) -> Result<(), ErroreStore> {
+    if url.starts_with("sqlite:") {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opzioni_sqlite(url)?)
+            .await?;
+        migratore(SQLITE).run(&pool).await?;
+        pool.close().await;
+        return Ok(());
+    }
+    // Statement logging off: ALTER ROLE … PASSWORD carries the password as a literal.
+    let connessione = PgConnectOptions::from_str(url)
+        .map_err(|_| ErroreStore::UrlNonValido(senza_password(url)))?
+        .disable_statement_logging();
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(connessione)
+        .await?;
+    migratore(POSTGRES).run(&pool).await?;
+    ruolo_runtime(&pool, opzioni).await?;
+    pool.close().await;
+    Ok(())
+}
+
+impl crate::Store {
+    /// Whether every migration embedded in this binary has been applied: `serve` and `worker`
+    /// run as the runtime role and cannot migrate, so they check this at start-up.
+    pub async fn schema_aggiornato(&self) -> Result<bool, ErroreStore> {
+        let (elenco, applicate) = match self {
+            crate::Store::Sqlite(s) => (SQLITE, versioni_applicate(&s.lettura).await),
+            crate::Store::Postgres(p) => (POSTGRES, versioni_applicate(p).await),
+        };
+        let applicate = match applicate {
+            Ok(v) => v,
+            // No migrations table: an empty database.
+            Err(sqlx::Error::Database(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(elenco.iter().all(|(v, _, _)| applicate.contains(v)))
+    }
+}
+
+async fn versioni_applicate<'c, E>(ex: E) -> Result<Vec<i64>, sqlx::Error>
+where
+    E: sqlx::Executor<'c>,
+    i64: for<'r> sqlx::Decode<'r, E::Database> + sqlx::Type<E::Database>,
+    usize: sqlx::ColumnIndex<<E::Database as sqlx::Database>::Row>,
+    for<'q> <E::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<E::Database>,
+{
+    let righe = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
+        .fetch_all(ex)
+        .await?;
+    righe.iter().map(|r| r.try_get::<i64, _>(0)).collect()
+}
+
+fn nome_valido(nome: &str) -> bool {
+    let mut c = nome.chars();
+    c.next().is_some_and(|p| p.is_ascii_lowercase() || p == '_')
+        && c.all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || x == '_')
+        && nome.len() <= 63
+}
+
+/// A statement quoted by PostgreSQL itself (`format` with `%I` and `%L`), then run.
+async fn esegui_formattato(
+    pool: &PgPool,
+    modello: &'static str,
+    argomenti: &[&str],
+) -> Result<(), sqlx::Error> {
+    let mut q = sqlx::query(modello);
+    for a in argomenti {
+        q = q.bind(*a);
+    }
+    let sql: String = q.fetch_one(pool).await?.try_get(0)?;
+    sqlx::query(AssertSqlSafe(sql)).execute(pool).await?;
+    Ok(())
+}
+
+async fn ruolo_runtime(pool: &PgPool, opzioni: &OpzioniMigrazione) -> Result<(), ErroreStore> {
+    let ruolo = opzioni.ruolo_runtime.as_str();
+    if !nome_valido(ruolo) {
+        return Err(ErroreStore::RuoloNonValido(ruolo.to_string()));
+    }
+    let esiste = sqlx::query("SELECT 1 FROM pg_roles WHERE rolname = $1")
+        .bind(ruolo)
+        .fetch_optional(pool)
+        .await?
+        .is_some();
+    if !esiste {
+        // Roles belong to the cluster: another database's migration may create it meanwhile.
+        match esegui_formattato(pool, "SELECT format('CREATE ROLE %I LOGIN', $1)", &[ruolo]).await {
+            Err(sqlx::Error::Database(e))
+                if matches!(e.code().as_deref(), Some("42710") | Some("23505")) => {}
+            altro => altro?,
+        }
+    }
+    if let Some(password) = &opzioni.password_runtime {
+        esegui_formattato(
+            pool,
+            "SELECT format('ALTER ROLE %I PASSWORD %L', $1, $2)",
+            &[ruolo, password],
+        )
+        .await?;
+    }
+    for modello in [
+        "SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), $1)",
+        "SELECT format('GRANT USAGE ON SCHEMA public TO %I', $1)",
+        "SELECT format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %I', $1)",
+        "SELECT format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO %I', $1)",
+        // The audit chain is append-only for the runtime role.
+        "SELECT format('REVOKE UPDATE, DELETE, TRUNCATE ON audit_entries FROM %I', $1)",
+        "SELECT format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM %I', $1)",
+    ] {
+        esegui_formattato(pool, modello, &[ruolo]).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nomi_di_ruolo() {
+        assert!(nome_valido("rivesto_app"));
+        assert!(nome_valido("_r2"));
+        assert!(!nome_valido(""));
+        assert!(!nome_valido("Rivesto"));
+        assert!(!nome_valido("a\"; DROP"));
+        assert!(!nome_valido("2a"));
+    }
+
+    #[test]
+    fn le_migrazioni_dei_due_motori_hanno_le_stesse_versioni() {
+        fn v(e: &[(i64, &'static str, &'static str)]) -> Vec<(i64, &'static str)> {
+            e.iter().map(|m| (m.0, m.1)).collect()
+        }
+        assert_eq!(v(SQLITE), v(POSTGRES));
+    }
+}

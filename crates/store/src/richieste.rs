@@ -1,0 +1,548 @@
+//! Richieste (DESIGN §2), their righe, row leases for the worker, and the file di risposta.
+//!
+//! The store enforces only compare-and-set on states (a change names the states it may start
+//! from); which transitions are allowed, and for whom, is decided in `domain`.
+
+use crate::audit::ConnessioneAudit as _;
+use crate::{Attore, Audit, ErroreStore, Store, tempo::adesso_ms};
+use domain::esito::Esito;
+use domain::tipo::TipoIdentificativo;
+use serde_json::json;
+use sqlx::Row as _;
+
+/// The states of a request, as stored.
+pub mod stato {
+    pub const BOZZA: &str = "BOZZA";
+    pub const IN_ATTESA_CONVALIDA: &str = "IN_ATTESA_CONVALIDA";
+    pub const CONVALIDATA: &str = "CONVALIDATA";
+    pub const IN_ELABORAZIONE: &str = "IN_ELABORAZIONE";
+    pub const COMPLETATA: &str = "COMPLETATA";
+    pub const RESPINTA: &str = "RESPINTA";
+    pub const ANNULLATA: &str = "ANNULLATA";
+    pub const FALLITA: &str = "FALLITA";
+}
+
+/// The per-row processing states, as stored.
+pub mod stato_riga {
+    pub const DA_ELABORARE: &str = "DA_ELABORARE";
+    pub const IN_CORSO: &str = "IN_CORSO";
+    pub const FINALE: &str = "FINALE";
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NuovaRichiesta {
+    pub convenzione_id: i64,
+    pub utente_id: i64,
+    pub motivo: String,
+    /// `AAAA-MM-GG`.
+    pub data_riferimento: String,
+    /// Profile, userID/LoA/userLocation and convention settings taken at submission.
+    pub snapshot: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Richiesta {
+    pub id: i64,
+    pub convenzione_id: i64,
+    pub utente_id: i64,
+    pub stato: String,
+    pub sospesa_fino_a_ms: Option<i64>,
+    pub motivo_sospensione: Option<String>,
+    pub motivo: String,
+    pub data_riferimento: String,
+    pub snapshot: serde_json::Value,
+    /// Why it was rejected, failed or cancelled.
+    pub nota_stato: Option<String>,
+    pub inviata_ms: Option<i64>,
+    pub creata_ms: i64,
+    pub aggiornata_ms: i64,
+}
+
+/// One input row. A row with `esito` set (e.g. NON_VALIDO) is final from the start; a row with
+/// `duplicato_di` is never claimed: it takes its original's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NuovaRiga {
+    pub numero: i64,
+    pub tipo: TipoIdentificativo,
+    pub identificativo: String,
+    pub riferimento: Option<String>,
+    pub rilascio: Option<String>,
+    pub motivo: Option<String>,
+    pub duplicato_di: Option<i64>,
+    pub esito: Option<Esito>,
+    pub messaggio: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Riga {
+    pub id: i64,
+    pub richiesta_id: i64,
+    pub numero: i64,
+    pub tipo: TipoIdentificativo,
+    /// `None` after the retention purge.
+    pub identificativo: Option<String>,
+    pub riferimento: Option<String>,
+    pub rilascio: Option<String>,
+    pub motivo: Option<String>,
+    pub duplicato_di: Option<i64>,
+    pub stato: String,
+    pub esito: Option<Esito>,
+    pub messaggio: Option<String>,
+    pub id_operazioni: Option<serde_json::Value>,
+    pub lease_proprietario: Option<String>,
+    pub lease_scadenza_ms: Option<i64>,
+}
+
+/// The outcome of one claimed row, stored with its call ids and (encrypted) result fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EsitoRiga {
+    pub riga_id: i64,
+    pub esito: Esito,
+    pub messaggio: Option<String>,
+    pub id_operazioni: serde_json::Value,
+    pub risultato: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConteggioRighe {
+    pub totali: i64,
+    pub da_elaborare: i64,
+    pub in_corso: i64,
+    pub finali: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NuovoFileRisposta {
+    pub richiesta_id: i64,
+    pub nome: String,
+    pub percorso: String,
+    pub righe: i64,
+    /// SHA-256 of the plaintext, lowercase hex.
+    pub sha256: String,
+    pub dimensione: i64,
+    pub parziale: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRisposta {
+    pub id: i64,
+    pub richiesta_id: i64,
+    pub nome: String,
+    pub percorso: String,
+    pub righe: i64,
+    pub sha256: String,
+    pub dimensione: i64,
+    pub parziale: bool,
+    pub creato_ms: i64,
+    pub eliminato_ms: Option<i64>,
+}
+
+const COLONNE_RICHIESTA: &str = "id, convenzione_id, utente_id, stato, sospesa_fino_a_ms, \
+    motivo_sospensione, motivo, data_riferimento, snapshot, nota_stato, inviata_ms, creata_ms, \
+    aggiornata_ms";
+
+/// 11 parameters per row: 5,500 per statement, below both engines' limits.
+const RIGHE_PER_INSERT: usize = 500;
+
+pub(crate) const COLONNE_RIGA: &str = "id, richiesta_id, numero, tipo, identificativo, riferimento, \
+    rilascio, motivo, duplicato_di, stato, esito, messaggio, id_operazioni, lease_proprietario, \
+    lease_scadenza_ms";
+
+/// Result fields are bound to their request: a ciphertext moved to another request does not
+/// decrypt, while duplicates within one request share their original's.
+pub(crate) fn contesto_risultato(richiesta_id: i64) -> String {
+    format!("righe.risultato:{richiesta_id}")
+}
+
+pub(crate) fn esito_da(s: Option<String>) -> Result<Option<Esito>, ErroreStore> {
+    s.map(|s| {
+        Esito::parse(&s).ok_or(ErroreStore::DatoNonValido {
+            campo: "esito",
+            motivo: s.clone(),
+        })
+    })
+    .transpose()
+}
+
+pub(crate) fn tipo_da(s: String) -> Result<TipoIdentificativo, ErroreStore> {
+    TipoIdentificativo::parse(&s).ok_or(ErroreStore::DatoNonValido {
+        campo: "tipo",
+        motivo: s,
+    })
+}
+
+pub(crate) fn json_opzionale(
+    campo: &'static str,
+    s: Option<String>,
+) -> Result<Option<serde_json::Value>, ErroreStore> {
+    s.map(|s| serde_json::from_str(&s).map_err(|e| ErroreStore::json(campo, e)))
+        .transpose()
+}
+
+macro_rules! richiesta_da_riga {
+    ($r:expr) => {
+        Richiesta {
+            id: $r.try_get("id")?,
+            convenzione_id: $r.try_get("convenzione_id")?,
+            utente_id: $r.try_get("utente_id")?,
+            stato: $r.try_get("stato")?,
+            sospesa_fino_a_ms: $r.try_get("sospesa_fino_a_ms")?,
+            motivo_sospensione: $r.try_get("motivo_sospensione")?,
+            motivo: $r.try_get("motivo")?,
+            data_riferimento: $r.try_get("data_riferimento")?,
+            snapshot: serde_json::from_str(&$r.try_get::<String, _>("snapshot")?)
+                .map_err(|e| ErroreStore::json("snapshot", e))?,
+            nota_stato: $r.try_get("nota_stato")?,
+            inviata_ms: $r.try_get("inviata_ms")?,
+            creata_ms: $r.try_get("creata_ms")?,
+            aggiornata_ms: $r.try_get("aggiornata_ms")?,
+        }
+    };
+}
+
+macro_rules! riga_da_riga {
+    ($r:expr) => {
+        Riga {
+            id: $r.try_get("id")?,
+            richiesta_id: $r.try_get("richiesta_id")?,
+            numero: $r.try_get("numero")?,
+            tipo: tipo_da($r.try_get("tipo")?)?,
+            identificativo: $r.try_get("identificativo")?,
+            riferimento: $r.try_get("riferimento")?,
+            rilascio: $r.try_get("rilascio")?,
+            motivo: $r.try_get("motivo")?,
+            duplicato_di: $r.try_get("duplicato_di")?,
+            stato: $r.try_get("stato")?,
+            esito: esito_da($r.try_get("esito")?)?,
+            messaggio: $r.try_get("messaggio")?,
+            id_operazioni: json_opzionale("id_operazioni", $r.try_get("id_operazioni")?)?,
+            lease_proprietario: $r.try_get("lease_proprietario")?,
+            lease_scadenza_ms: $r.try_get("lease_scadenza_ms")?,
+        }
+    };
+}
+
+macro_rules! righe_da_righe {
+    ($righe:expr) => {{
+        let mut v = Vec::with_capacity($righe.len());
+        for r in &$righe {
+            v.push(riga_da_riga!(r));
+        }
+        v
+    }};
+}
+
+/// The ISTAT code of the convention's Comune and the code of its Ente: the `comune` and `ente`
+/// of the request's audit entries, so each side's monitors find them.
+macro_rules! parti_convenzione {
+    ($tx:expr, $convenzione_id:expr) => {{
+        let r = sqlx::query(
+            "SELECT c.codice_istat, e.codice FROM convenzioni v \
+             JOIN comuni c ON c.id = v.comune_id JOIN enti e ON e.id = v.ente_id WHERE v.id = $1",
+        )
+        .bind($convenzione_id)
+        .fetch_optional(&mut *$tx)
+        .await?
+        .ok_or_else(|| ErroreStore::non_trovato(format!("convenzione {}", $convenzione_id)))?;
+        (
+            Some(r.try_get::<String, _>(0)?),
+            Some(r.try_get::<String, _>(1)?),
+        )
+    }};
+}
+
+/// What a state change does to the rows: `ANNULLATA` and `FALLITA` make the rows not yet final
+/// NON_ELABORATO; resuming a FALLITA request queues its NON_ELABORATO rows again.
+fn effetto_sulle_righe(da: &str, a: &str) -> Option<&'static str> {
+    if a == stato::ANNULLATA || a == stato::FALLITA {
+        Some(
+            "UPDATE righe SET stato = 'FINALE', esito = 'NON_ELABORATO', \
+             lease_proprietario = NULL, lease_scadenza_ms = NULL \
+             WHERE richiesta_id = $1 AND stato <> 'FINALE'",
+        )
+    } else if da == stato::FALLITA && a == stato::CONVALIDATA {
+        Some(
+            "UPDATE righe SET stato = 'DA_ELABORARE', esito = NULL, messaggio = NULL \
+             WHERE richiesta_id = $1 AND esito = 'NON_ELABORATO'",
+        )
+    } else {
+        None
+    }
+}
+
+/// Like `parti_convenzione!`, from a request id.
+macro_rules! parti_richiesta {
+    ($tx:expr, $richiesta_id:expr) => {{
+        let r = sqlx::query(
+            "SELECT c.codice_istat, e.codice FROM richieste q \
+             JOIN convenzioni v ON v.id = q.convenzione_id \
+             JOIN comuni c ON c.id = v.comune_id JOIN enti e ON e.id = v.ente_id WHERE q.id = $1",
+        )
+        .bind($richiesta_id)
+        .fetch_optional(&mut *$tx)
+        .await?
+        .ok_or_else(|| ErroreStore::non_trovato(format!("richiesta {}", $richiesta_id)))?;
+        (
+            Some(r.try_get::<String, _>(0)?),
+            Some(r.try_get::<String, _>(1)?),
+        )
+    }};
+}
+
+impl Store {
+    /// Creates a request in BOZZA with its rows, in one transaction.
+    pub async fn crea_richiesta(
+        &self,
+        r: &NuovaRichiesta,
+        righe: &[NuovaRiga],
+        attore: &Attore,
+    ) -> Result<i64, ErroreStore> {
+        let ora = adesso_ms();
+        Ok(scrivi!(self, |tx| {
+            let (comune, ente) = parti_convenzione!(tx, r.convenzione_id);
+            let id: i64 = sqlx::query(
+                "INSERT INTO richieste (convenzione_id, utente_id, stato, motivo, \
+                 data_riferimento, snapshot, creata_ms, aggiornata_ms) \
+                 VALUES ($1, $2, 'BOZZA', $3, $4, $5, $6, $6) RETURNING id",
+            )
+            .bind(r.convenzione_id)
+            .bind(r.utente_id)
+            .bind(&r.motivo)
+            .bind(&r.data_riferimento)
+            .bind(r.snapshot.to_string())
+            .bind(ora)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            // Multi-row inserts: a request may hold hundreds of thousands of rows.
+            for blocco in righe.chunks(RIGHE_PER_INSERT) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO righe (richiesta_id, numero, tipo, identificativo, riferimento, \
+                     rilascio, motivo, duplicato_di, stato, esito, messaggio) ",
+                );
+                q.push_values(blocco, |mut b, riga| {
+                    let stato = match riga.esito {
+                        Some(_) => stato_riga::FINALE,
+                        None => stato_riga::DA_ELABORARE,
+                    };
+                    b.push_bind(id)
+                        .push_bind(riga.numero)
+                        .push_bind(riga.tipo.as_str())
+                        .push_bind(&riga.identificativo)
+                        .push_bind(&riga.riferimento)
+                        .push_bind(&riga.rilascio)
+                        .push_bind(&riga.motivo)
+                        .push_bind(riga.duplicato_di)
+                        .push_bind(stato)
+                        .push_bind(riga.esito.map(Esito::as_str))
+                        .push_bind(&riga.messaggio);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            let audit = Audit::nuovo(attore, format!("richiesta:{id}"), "RICHIESTA_CREATA")
+                .con_comune(comune)
+                .con_ente(ente)
+                .con_dettagli(json!({"convenzione_id": r.convenzione_id, "righe": righe.len()}));
+            tx.appendi_audit(&audit).await?;
+            id
+        }))
+    }
+
+    pub async fn richiesta(&self, id: i64) -> Result<Richiesta, ErroreStore> {
+        let sql = format!("SELECT {COLONNE_RICHIESTA} FROM richieste WHERE id = $1");
+        leggi!(self, |ex| {
+            let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(ex)
+                .await?
+                .ok_or_else(|| ErroreStore::non_trovato(format!("richiesta {id}")))?;
+            Ok(richiesta_da_riga!(r))
+        })
+    }
+
+    /// Requests in a state, oldest first (for timers and the worker).
+    pub async fn richieste_in_stato(
+        &self,
+        stato: &str,
+        limite: i64,
+    ) -> Result<Vec<Richiesta>, ErroreStore> {
+        let sql = format!(
+            "SELECT {COLONNE_RICHIESTA} FROM richieste WHERE stato = $1 ORDER BY id LIMIT $2"
+        );
+        leggi!(self, |ex| {
+            let righe = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(stato)
+                .bind(limite)
+                .fetch_all(ex)
+                .await?;
+            let mut v = Vec::with_capacity(righe.len());
+            for r in &righe {
+                v.push(richiesta_da_riga!(r));
+            }
+            Ok(v)
+        })
+    }
+
+    /// Moves a request from one of `da` to `a`, with its audit entry, in one transaction.
+    /// `ANNULLATA` and `FALLITA` turn the rows not yet final into NON_ELABORATO; `FALLITA` →
+    /// `CONVALIDATA` (resume) puts the NON_ELABORATO rows back in the queue. Entering
+    /// IN_ATTESA_CONVALIDA records the submission time.
+    pub async fn cambia_stato_richiesta(
+        &self,
+        id: i64,
+        da: &[&str],
+        a: &str,
+        nota: Option<&str>,
+        attore: &Attore,
+    ) -> Result<(), ErroreStore> {
+        let ora = adesso_ms();
+        scrivi!(self, |tx, pg| {
+            let sql = if pg {
+                "SELECT stato, convenzione_id FROM richieste WHERE id = $1 FOR UPDATE"
+            } else {
+                "SELECT stato, convenzione_id FROM richieste WHERE id = $1"
+            };
+            let r = sqlx::query(sql)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| ErroreStore::non_trovato(format!("richiesta {id}")))?;
+            let attuale: String = r.try_get(0)?;
+            let convenzione_id: i64 = r.try_get(1)?;
+            if !da.contains(&attuale.as_str()) {
+                return Err(ErroreStore::StatoNonAmmesso {
+                    oggetto: format!("richiesta {id}"),
+                    attuale,
+                    attesi: da.join(", "),
+                });
+            }
+            let (comune, ente) = parti_convenzione!(tx, convenzione_id);
+            sqlx::query(
+                "UPDATE richieste SET stato = $1, nota_stato = COALESCE($2, nota_stato), \
+                 aggiornata_ms = $3, \
+                 inviata_ms = CASE WHEN $1 = 'IN_ATTESA_CONVALIDA' THEN $3 ELSE inviata_ms END, \
+                 sospesa_fino_a_ms = CASE WHEN $1 = 'IN_ELABORAZIONE' THEN sospesa_fino_a_ms END, \
+                 motivo_sospensione = CASE WHEN $1 = 'IN_ELABORAZIONE' THEN motivo_sospensione END \
+                 WHERE id = $4",
+            )
+            .bind(a)
+            .bind(nota)
+            .bind(ora)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(sql) = effetto_sulle_righe(&attuale, a) {
+                sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+            }
+            let audit = Audit::nuovo(attore, format!("richiesta:{id}"), format!("RICHIESTA_{a}"))
+                .con_comune(comune)
+                .con_ente(ente)
+                .con_dettagli(json!({"da": attuale, "a": a, "nota": nota}));
+            tx.appendi_audit(&audit).await?;
+        });
+        Ok(())
+    }
+
+    /// Sets (`Some`) or clears (`None`) the `sospesa` flag of a running request, with the
+    /// reason the UI shows.
+    pub async fn sospendi_richiesta(
+        &self,
+        id: i64,
+        fino_a_ms: Option<i64>,
+        motivo: Option<&str>,
+        attore: &Attore,
+    ) -> Result<(), ErroreStore> {
+        let azione = if fino_a_ms.is_some() {
+            "RICHIESTA_SOSPESA"
+        } else {
+            "RICHIESTA_RIPRESA"
+        };
+        scrivi!(self, |tx| {
+            let convenzione_id: i64 = sqlx::query(
+                "UPDATE richieste SET sospesa_fino_a_ms = $1, motivo_sospensione = $2, \
+                 aggiornata_ms = $3 WHERE id = $4 RETURNING convenzione_id",
+            )
+            .bind(fino_a_ms)
+            .bind(motivo)
+            .bind(adesso_ms())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| ErroreStore::non_trovato(format!("richiesta {id}")))?
+            .try_get(0)?;
+            let (comune, ente) = parti_convenzione!(tx, convenzione_id);
+            let audit = Audit::nuovo(attore, format!("richiesta:{id}"), azione)
+                .con_comune(comune)
+                .con_ente(ente)
+                .con_dettagli(json!({"fino_a_ms": fino_a_ms, "motivo": motivo}));
+            tx.appendi_audit(&audit).await?;
+        });
+        Ok(())
+    }
+
+    /// Rows of a request with `numero` greater than `dopo_numero`, in order.
+    pub async fn righe(
+        &self,
+        richiesta_id: i64,
+        dopo_numero: i64,
+        limite: i64,
+    ) -> Result<Vec<Riga>, ErroreStore> {
+        let sql = format!(
+            "SELECT {COLONNE_RIGA} FROM righe WHERE richiesta_id = $1 AND numero > $2 \
+             ORDER BY numero LIMIT $3"
+        );
+        leggi!(self, |ex| {
+            let righe = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(richiesta_id)
+                .bind(dopo_numero)
+                .bind(limite)
+                .fetch_all(ex)
+                .await?;
+            Ok(righe_da_righe!(righe))
+        })
+    }
+
+    pub async fn conteggio_righe(&self, richiesta_id: i64) -> Result<ConteggioRighe, ErroreStore> {
+        leggi!(self, |ex| {
+            let righe = sqlx::query(
+                "SELECT stato, COUNT(*) FROM righe WHERE richiesta_id = $1 GROUP BY stato",
+            )
+            .bind(richiesta_id)
+            .fetch_all(ex)
+            .await?;
+            let mut c = ConteggioRighe::default();
+            for r in &righe {
+                let n: i64 = r.try_get(1)?;
+                c.totali += n;
+                match r.try_get::<String, _>(0)?.as_str() {
+                    stato_riga::DA_ELABORARE => c.da_elaborare += n,
+                    stato_riga::IN_CORSO => c.in_corso += n,
+                    _ => c.finali += n,
+                }
+            }
+            Ok(c)
+        })
+    }
+
+    /// Rows of the requests submitted under a convention in `[da_ms, a_ms)` (BOZZA never
+    /// counts), for the cap on subjects per Ente per day.
+    pub async fn soggetti_inviati(
+        &self,
+        convenzione_id: i64,
+        da_ms: i64,
+        a_ms: i64,
+    ) -> Result<i64, ErroreStore> {
+        Ok(leggi!(self, |ex| {
+            sqlx::query(
+                "SELECT COUNT(*) FROM righe g JOIN richieste r ON r.id = g.richiesta_id \
+                 WHERE r.convenzione_id = $1 AND r.inviata_ms >= $2 AND r.inviata_ms < $3",
+            )
+            .bind(convenzione_id)
+            .bind(da_ms)
+            .bind(a_ms)
+            .fetch_one(ex)
+            .await?
+            .try_get::<i64, _>(0)?
+        }))
+    }
+}

@@ -1,0 +1,244 @@
+//! What several processes share through the database: operation ids, quota counters, row
+//! leases. "Another process" is a second `Store` handle with its own pools.
+
+use crate::richieste::{richiesta, riga};
+use crate::supporto::{Db, base, top};
+use std::collections::HashSet;
+use store::Store;
+use store::richieste::stato;
+
+crate::contratto!(
+    id_operazione,
+    id_operazione_concorrenti,
+    quota_mai_superata,
+    righe_reclamate_una_volta,
+    lease_scaduto_reclamato
+);
+
+const ORA: i64 = 1_780_000_000_000;
+
+async fn id_operazione(db: &Db) {
+    let s = &db.store;
+    let a = s.id_operazione_per("r1:C030", ORA).await.unwrap();
+    // From the clock: epoch ms × 1000.
+    assert_eq!(a, 1_780_000_000_000_000);
+    assert_eq!(
+        s.id_operazione_per("r1:C030", ORA + 5).await.unwrap(),
+        a,
+        "same key, same id"
+    );
+    let b = s.id_operazione_per("r2:C030", ORA).await.unwrap();
+    assert_eq!(b, a + 1, "same millisecond: next above the mark");
+    // The clock went back: still above the persisted mark.
+    let c = s.id_operazione_per("r3:C030", ORA - 60_000).await.unwrap();
+    assert_eq!(c, b + 1);
+    assert_eq!(s.id_operazione_massimo().await.unwrap(), c);
+    // A refused low id is replaced by a fresh one, which the key then keeps.
+    let nuovo = s.nuovo_id_operazione("r1:C030", ORA).await.unwrap();
+    assert_eq!(nuovo, c + 1);
+    assert_eq!(s.id_operazione_per("r1:C030", ORA).await.unwrap(), nuovo);
+    // Completed: the key is forgotten, the mark is not.
+    s.completa_id_operazione("r1:C030").await.unwrap();
+    assert_eq!(
+        s.id_operazione_per("r1:C030", ORA).await.unwrap(),
+        nuovo + 1
+    );
+    // A later clock wins over the mark.
+    assert_eq!(
+        s.id_operazione_per("r4:C030", ORA + 1_000).await.unwrap(),
+        1_780_000_001_000_000
+    );
+}
+
+async fn id_operazione_concorrenti(db: &Db) {
+    let altro = db.altro_store().await;
+    let mut compiti = Vec::new();
+    for (n, s) in [db.store.clone(), altro.clone()].into_iter().enumerate() {
+        compiti.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for i in 0..40 {
+                ids.push(
+                    s.id_operazione_per(&format!("p{n}:{i}"), ORA)
+                        .await
+                        .unwrap(),
+                );
+            }
+            ids
+        }));
+    }
+    let mut tutti = HashSet::new();
+    for c in compiti {
+        for id in c.await.unwrap() {
+            assert!(tutti.insert(id), "id {id} dato due volte");
+        }
+    }
+    assert_eq!(tutti.len(), 80);
+    assert_eq!(
+        db.store.id_operazione_massimo().await.unwrap(),
+        *tutti.iter().max().unwrap()
+    );
+    altro.chiudi().await;
+}
+
+async fn quota_mai_superata(db: &Db) {
+    let b = base(&db.store).await;
+    let altro = db.altro_store().await;
+    let mut compiti = Vec::new();
+    for s in [
+        db.store.clone(),
+        altro.clone(),
+        db.store.clone(),
+        altro.clone(),
+    ] {
+        compiti.push(tokio::spawn(async move {
+            let mut ok = 0;
+            for _ in 0..20 {
+                if s.riserva_chiamata(b.comune_id, "C030", ORA, 30)
+                    .await
+                    .unwrap()
+                {
+                    ok += 1;
+                }
+            }
+            ok
+        }));
+    }
+    let mut concesse = 0;
+    for c in compiti {
+        concesse += c.await.unwrap();
+    }
+    assert_eq!(concesse, 30);
+    let giorno = store::giorno_roma(ORA);
+    assert_eq!(
+        db.store
+            .chiamate_contate(b.comune_id, "C030", &giorno)
+            .await
+            .unwrap(),
+        30
+    );
+    // Another service and the next Rome day have their own counters.
+    assert!(
+        db.store
+            .riserva_chiamata(b.comune_id, "C020", ORA, 30)
+            .await
+            .unwrap()
+    );
+    let (_, mezzanotte) = store::limiti_giorno_roma(ORA);
+    assert!(
+        !db.store
+            .riserva_chiamata(b.comune_id, "C030", mezzanotte - 1, 30)
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .riserva_chiamata(b.comune_id, "C030", mezzanotte, 30)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .riserva_chiamata(b.comune_id, "C030", mezzanotte, 0)
+            .await
+            .unwrap()
+    );
+    altro.chiudi().await;
+}
+
+async fn preparata(s: &Store, righe: i64) -> i64 {
+    let b = base(s).await;
+    let righe: Vec<_> = (1..=righe).map(|n| riga(n, &format!("CF{n:05}"))).collect();
+    let id = richiesta(s, b.convenzione_id, b.utente_id, &righe).await;
+    s.cambia_stato_richiesta(id, &[stato::BOZZA], stato::CONVALIDATA, None, &top())
+        .await
+        .unwrap();
+    id
+}
+
+async fn righe_reclamate_una_volta(db: &Db) {
+    let id = preparata(&db.store, 300).await;
+    let altro = db.altro_store().await;
+    let mut compiti = Vec::new();
+    for (n, s) in [
+        db.store.clone(),
+        altro.clone(),
+        db.store.clone(),
+        altro.clone(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        compiti.push(tokio::spawn(async move {
+            let mut prese = Vec::new();
+            loop {
+                let blocco = s
+                    .reclama_righe(&format!("w{n}"), ORA, 60_000, 7, None)
+                    .await
+                    .unwrap();
+                if blocco.is_empty() {
+                    return prese;
+                }
+                assert!(
+                    blocco
+                        .iter()
+                        .all(|r| r.lease_proprietario.as_deref() == Some(format!("w{n}").as_str()))
+                );
+                prese.extend(blocco.into_iter().map(|r| r.id));
+            }
+        }));
+    }
+    let mut tutte = HashSet::new();
+    for c in compiti {
+        for id in c.await.unwrap() {
+            assert!(tutte.insert(id), "riga {id} reclamata due volte");
+        }
+    }
+    assert_eq!(tutte.len(), 300);
+    assert_eq!(db.store.conteggio_righe(id).await.unwrap().in_corso, 300);
+    altro.chiudi().await;
+}
+
+async fn lease_scaduto_reclamato(db: &Db) {
+    let s = &db.store;
+    preparata(s, 5).await;
+    let prese = s
+        .reclama_righe("morto", ORA, 60_000, 3, None)
+        .await
+        .unwrap();
+    assert_eq!(prese.len(), 3);
+    // The heartbeat keeps them; within the lease nobody else gets them.
+    let ids: Vec<i64> = prese.iter().map(|r| r.id).collect();
+    assert_eq!(
+        s.rinnova_righe(&ids, "morto", ORA + 90_000).await.unwrap(),
+        ids
+    );
+    assert_eq!(
+        s.reclama_righe("vivo", ORA + 80_000, 60_000, 10, None)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    // After the renewed lease expires, the rows go to the live worker.
+    let riprese = s
+        .reclama_righe("vivo", ORA + 90_001, 60_000, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(riprese.iter().map(|r| r.id).collect::<Vec<_>>(), ids);
+    assert!(
+        s.rinnova_righe(&ids, "morto", ORA + 200_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.rilascia_righe(&ids, "morto").await.unwrap(), 0);
+    assert_eq!(s.rilascia_righe(&ids[..1], "vivo").await.unwrap(), 1);
+    let di_nuovo = s
+        .reclama_righe("terzo", ORA + 90_002, 60_000, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        di_nuovo.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![ids[0]]
+    );
+}
