@@ -20,7 +20,7 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct Globali {
-    /// Database URL (used from the storage issue on).
+    /// The database: sqlite://PATH (embedded) or postgres://USER@HOST/DB.
     #[arg(
         long,
         global = true,
@@ -28,7 +28,7 @@ pub struct Globali {
         default_value = "sqlite://rivesto-data/rivesto.db"
     )]
     pub database_url: String,
-    /// Folder for local state: operation ids, demo keys, result files.
+    /// Folder for local state: the default master key, result files, the demo.
     #[arg(
         long,
         global = true,
@@ -36,8 +36,20 @@ pub struct Globali {
         default_value = "rivesto-data"
     )]
     pub data_dir: PathBuf,
+    /// The master key file (32 random bytes); default `<data-dir>/master.key`.
+    #[arg(long, global = true, env = "RIVESTO_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+}
+
+impl Globali {
+    /// Where the master key is read from, and written by `admin gen-master-key`.
+    pub fn percorso_master_key(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -48,7 +60,8 @@ pub enum LogFormat {
 
 #[derive(Subcommand, Debug)]
 pub enum Comando {
-    /// Starts the ANPR simulator in-process and runs sample lookups through the client.
+    /// The whole workflow on a fresh SQLite under <data-dir>/demo, with the ANPR simulator
+    /// in-process: seeded Comuni, Enti, conventions and users, and the example request processed.
     Demo(DemoArgs),
     /// ANPR onboarding tools.
     Anpr {
@@ -62,6 +75,15 @@ pub enum Comando {
         #[command(subcommand)]
         comando: InputComando,
     },
+    /// Applies the database migrations (on PostgreSQL: as the owner, creating the runtime role).
+    Migrate(MigrateArgs),
+    /// Non-interactive bootstrap: master key, Comuni, Enti, conventions, users, profiles.
+    Admin {
+        #[command(subcommand)]
+        comando: AdminComando,
+    },
+    /// The batch engine only: processes approved requests until Ctrl-C or SIGTERM.
+    Worker,
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -74,6 +96,205 @@ pub struct DemoArgs {
     /// Address for the simulator (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// PostgreSQL: the runtime role for `serve` and `worker`, created when missing.
+    #[arg(long, default_value = store::RUOLO_RUNTIME_PREDEFINITO)]
+    pub runtime_role: String,
+    /// PostgreSQL: a file holding the runtime role's password (first line). Without it the role
+    /// logs in as `pg_hba.conf` allows (peer, trust or certificates).
+    #[arg(long)]
+    pub runtime_password_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminComando {
+    /// Writes a new master key (32 random bytes, mode 0600); never overwrites a file.
+    GenMasterKey {
+        /// Default: $RIVESTO_MASTER_KEY_FILE, or <data-dir>/master.key.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Comuni.
+    Comune {
+        #[command(subcommand)]
+        comando: AdminComuneComando,
+    },
+    /// Enti fruitori.
+    Ente {
+        #[command(subcommand)]
+        comando: AdminEnteComando,
+    },
+    /// Convenzioni between a Comune and an Ente.
+    Convenzione {
+        #[command(subcommand)]
+        comando: AdminConvenzioneComando,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        comando: AdminUserComando,
+    },
+    /// What a user may ask under a convention.
+    Profilo {
+        #[command(subcommand)]
+        comando: AdminProfiloComando,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminComuneComando {
+    /// Creates a Comune and imports its onboarding file (anpr.toml) with the key files it names.
+    Add(ComuneAddArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ComuneAddArgs {
+    /// The onboarding file; the key files it names are imported, encrypted with the master key.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// ISTAT code, 6 digits.
+    #[arg(long)]
+    pub istat: String,
+    /// Belfiore (cadastral) code, e.g. H501.
+    #[arg(long)]
+    pub belfiore: String,
+    #[arg(long)]
+    pub nome: String,
+    /// Sigla provincia, e.g. RM.
+    #[arg(long)]
+    pub sigla: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminEnteComando {
+    /// Creates an Ente, identified by its codice fiscale or IPA code. Prints its id.
+    Add(EnteAddArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("codice").required(true).args(["cf", "ipa"])))]
+pub struct EnteAddArgs {
+    #[arg(long)]
+    pub nome: String,
+    /// Codice fiscale of the Ente (11 digits).
+    #[arg(long)]
+    pub cf: Option<String>,
+    /// IPA code of the Ente.
+    #[arg(long)]
+    pub ipa: Option<String>,
+    /// Office code sent to ANPR as userLocation (at most 20 characters; default: the code).
+    #[arg(long)]
+    pub codice_ufficio: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminConvenzioneComando {
+    /// Creates a convention between a Comune and an Ente. Prints its id.
+    Add(ConvenzioneAddArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ConvenzioneAddArgs {
+    /// ISTAT code of the Comune.
+    #[arg(long)]
+    pub comune: String,
+    /// Id of the Ente (printed by `admin ente add`).
+    #[arg(long)]
+    pub ente: i64,
+    /// Name of the convention (default: "<Ente> - <Comune>").
+    #[arg(long)]
+    pub nome: Option<String>,
+    /// Field groups, comma separated: id_anpr, generalita, stato_civile, residenza,
+    /// cittadinanza, data_decesso, esistenza_in_vita, famiglia, domicilio_digitale,
+    /// matrimonio, documenti.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub campi: Vec<String>,
+    /// COMUNE, COMUNI_CONVENZIONATI or ITALIA.
+    #[arg(long)]
+    pub ambito: String,
+    /// `manuale`, or `silenzio:MS` (silent consent after MS milliseconds; 0: at once).
+    #[arg(long)]
+    pub approvazione: String,
+    /// purposeId of the convention for a service, as SERVICE=PURPOSE (repeatable); the
+    /// Comune's `[anpr.purposes]` apply to the others.
+    #[arg(long = "finalita")]
+    pub finalita: Vec<String>,
+    /// First valid day, AAAA-MM-GG (default: today).
+    #[arg(long)]
+    pub valida_dal: Option<String>,
+    /// Last valid day, AAAA-MM-GG (default: open-ended).
+    #[arg(long)]
+    pub valida_al: Option<String>,
+    #[arg(long)]
+    pub max_righe_richiesta: Option<i64>,
+    #[arg(long)]
+    pub max_soggetti_giorno: Option<i64>,
+    /// Days the result files are kept.
+    #[arg(long, default_value_t = 7)]
+    pub conservazione_giorni: i64,
+    /// Searches are national (3002's ricercaNazionale).
+    #[arg(long)]
+    pub ricerca_nazionale: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminUserComando {
+    /// Creates a user. The password comes from a file or stdin, never from the command line.
+    Add(UserAddArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("appartenenza").required(true).args(["comune", "ente"])))]
+#[command(group(clap::ArgGroup::new("origine_password").required(true).args(["password_file", "password_stdin", "password"])))]
+pub struct UserAddArgs {
+    #[arg(long)]
+    pub username: String,
+    /// TOP (of a Comune), ADMIN or STANDARD (of an Ente).
+    #[arg(long)]
+    pub ruolo: String,
+    /// ISTAT code of the user's Comune (TOP).
+    #[arg(long)]
+    pub comune: Option<String>,
+    /// Id of the user's Ente (ADMIN, STANDARD).
+    #[arg(long)]
+    pub ente: Option<i64>,
+    /// A file whose first line is the password.
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Refused with an explanation: argv is visible to `ps` and kept in shell history.
+    #[arg(long, hide = true)]
+    pub password: Option<String>,
+    /// The user's code, sent to ANPR as userID (default: the username).
+    #[arg(long)]
+    pub codice_utente: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminProfiloComando {
+    /// Sets (or replaces) what a user may ask under a convention.
+    Set(ProfiloSetArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ProfiloSetArgs {
+    /// Id of the user (printed by `admin user add`).
+    #[arg(long)]
+    pub utente: i64,
+    /// Id of the convention (printed by `admin convenzione add`).
+    #[arg(long)]
+    pub convenzione: i64,
+    /// Field groups, a subset of the convention's (default: all of them).
+    #[arg(long, value_delimiter = ',')]
+    pub campi: Vec<String>,
+    /// The convention's scope or a narrower one (default: the convention's).
+    #[arg(long)]
+    pub ambito: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -213,6 +434,9 @@ pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
         } => crate::verifica::esegui(&g, a).await,
         Comando::AnprSim(a) => crate::sim::esegui(a).await,
         Comando::Input { comando } => crate::input::esegui(comando),
+        Comando::Migrate(a) => crate::migrazione::esegui(&g, a).await,
+        Comando::Admin { comando } => crate::admin::esegui(&g, comando).await,
+        Comando::Worker => crate::elaborazione::esegui(&g).await,
         Comando::Bench {
             comando:
                 BenchComando::Anpr {
@@ -224,5 +448,27 @@ pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
         Comando::Bench {
             comando: BenchComando::Files { rows },
         } => crate::bench::files(&g, rows),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn superficie_coerente() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn master_key_predefinita_nella_cartella_dati() {
+        let cli = Cli::try_parse_from(["rivesto", "--data-dir", "d", "migrate"]).unwrap();
+        if std::env::var_os("RIVESTO_MASTER_KEY_FILE").is_none() {
+            assert_eq!(
+                cli.globali.percorso_master_key(),
+                PathBuf::from("d/master.key")
+            );
+        }
     }
 }

@@ -1,239 +1,212 @@
-//! `rivesto demo`: the ANPR simulator in-process, sample lookups through the real client, and a
-//! sample result file. The web application takes this over once it lands.
+//! `rivesto demo`: the whole product on an embedded SQLite under `<data-dir>/demo` (fresh each
+//! run) with the ANPR simulator in-process. It seeds two Comuni, three Enti, their conventions
+//! and users of every role, then submits the example request in `examples/`, approves it as a
+//! TOP, processes it with the batch engine and shows the (decrypted) result file. Until the web
+//! application lands, this is the product's tour.
 
 use crate::cli::{DemoArgs, Globali};
-use anpr::archivio::ArchivioFile;
-use anpr::check::OpzioniCheck;
-use anpr::client::{ContestoChiamata, DatiRichiesta, OpzioniClient, PdndClient};
-use anpr::config::AnprConfig;
-use anpr::security::{Orologio, OrologioSistema};
-use domain::ambito::Ambito;
-use domain::esito::Esito;
-use domain::gruppi::GruppoCampi;
-use domain::tipo::TipoIdentificativo;
-use files::output::{CodiceCampo, Layout, RigaRisultato, ScrittoreRisultati, estrai};
-use std::collections::BTreeSet;
+use crate::demo_dati::{Account, Seme};
+use anyhow::Context as _;
+use domain::richiesta::{Attore as AttoreDominio, Azione, EsitoTransizione, StatoRichiesta};
+use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
-use worker::rivestizione::{self, Riga};
+use std::time::{Duration, Instant};
+use store::richieste::{NuovaRichiesta, stato};
+use store::{Attore, ChiaveMaestra, OpzioniMigrazione, Store};
+use worker::{Istantanea, Motore, OpzioniMotore};
 
-const CAMPI: &[CodiceCampo] = &[
-    CodiceCampo::IdAnpr,
-    CodiceCampo::CodiceFiscale,
-    CodiceCampo::Cognome,
-    CodiceCampo::Nome,
-    CodiceCampo::Sesso,
-    CodiceCampo::DataNascita,
-    CodiceCampo::ComuneNascita,
-    CodiceCampo::StatoNascita,
-    CodiceCampo::ResidenzaToponimo,
-    CodiceCampo::ResidenzaCivico,
-    CodiceCampo::ResidenzaCap,
-    CodiceCampo::ResidenzaComune,
-    CodiceCampo::ResidenzaEsteraLocalita,
-    CodiceCampo::ResidenzaEsteraStato,
-    CodiceCampo::StatoCivile,
-    CodiceCampo::Cittadinanze,
-    CodiceCampo::EsistenzaInVita,
-    CodiceCampo::DataDecesso,
-];
-
-struct Campione {
-    descrizione: &'static str,
-    tipo: TipoIdentificativo,
-    valore: String,
-}
+/// The example request, embedded so the demo runs from any folder.
+pub const RICHIESTA_ESEMPIO: &str = include_str!("../../../examples/richiesta-esempio.csv");
+const RIGHE_ANTEPRIMA: usize = 6;
+const ATTESA_MASSIMA: Duration = Duration::from_secs(120);
 
 pub async fn esegui(g: &Globali, a: DemoArgs) -> anyhow::Result<ExitCode> {
     let cartella = g.data_dir.join("demo");
+    if cartella.exists() {
+        std::fs::remove_dir_all(&cartella)
+            .with_context(|| format!("pulizia di {} non riuscita", cartella.display()))?;
+    }
     let listener = tokio::net::TcpListener::bind(a.listen).await?;
     let indirizzo = listener.local_addr()?;
-    let init = anpr_sim::init::scrivi(&cartella.join("anpr-sim"), indirizzo)?;
-    let sim = anpr_sim::avvia(
-        anpr_sim::SimConfig::from_clients_file(&init.clienti)?,
-        listener,
-    )
-    .await?;
+    let (sim, onboarding) = crate::demo_dati::avvia_simulatore(&cartella, listener).await?;
     println!("Simulatore ANPR in ascolto su http://{indirizzo}");
-    println!(
-        "(configurazione del client: {})\n",
-        init.anpr_toml.display()
-    );
 
-    let orologio: Arc<dyn Orologio> = Arc::new(OrologioSistema);
-    let archivio = Arc::new(ArchivioFile::apri(&g.data_dir, orologio.clone())?);
-    let mut opzioni = OpzioniClient::new("demo");
-    opzioni.orologio = orologio;
-    let client = PdndClient::new(AnprConfig::from_file(&init.anpr_toml)?, archivio, opzioni)?;
+    let chiave_file = cartella.join("master.key");
+    store::genera_master_key(&chiave_file)?;
+    let url = format!("sqlite://{}", cartella.join("rivesto.db").display());
+    store::migra(&url, &OpzioniMigrazione::default()).await?;
+    let store = Store::connetti(&url).await?;
+    let chiave = ChiaveMaestra::da_file(&chiave_file)?;
+    println!("Database: {url}");
+    println!("Master key: {}\n", chiave_file.display());
 
-    println!("== Verifica del collegamento (GET /status di ogni servizio)");
-    let mut stdout = std::io::stdout();
-    anpr::check::check(&client, &OpzioniCheck::default(), &mut stdout).await?;
+    let seme = crate::demo_dati::semina(&store, &chiave, &onboarding).await?;
+    stampa_account(&seme.account);
 
-    println!("\n== Ricerche di esempio (C030, poi i servizi dei dati, per ID ANPR)");
-    let campioni = campioni(&sim.esempi());
-    let layout = Layout::new(CAMPI.to_vec());
-    let opz = layout.opzioni_estrazione();
-    let id_richiesta = format!("demo-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"));
-    let mut scrittore = ScrittoreRisultati::nuovo(&cartella, &id_richiesta, layout)?;
-    for (n, c) in campioni.iter().enumerate() {
-        let riga = cerca(&client, c, &id_richiesta, n).await?;
-        let valori = riga
-            .soggetto
-            .as_ref()
-            .map(|s| estrai(CAMPI, s, &opz))
-            .unwrap_or_else(|| vec![String::new(); CAMPI.len()]);
-        let esito = riga.esito.unwrap_or(Esito::Errore);
-        println!(
-            "{:<34} {:<4} {:<16} {:<12} {}",
-            c.descrizione,
-            c.tipo.as_str(),
-            c.valore,
-            esito,
-            riassunto(&valori, &riga.messaggio)
-        );
-        scrittore.scrivi(&RigaRisultato {
-            riferimento: format!("esempio-{}", n + 1),
-            tipo: c.tipo.as_str().into(),
-            identificativo: c.valore.clone(),
-            esito,
-            messaggio: riga.messaggio,
-            id_operazione_anpr: riga.id_operazione_anpr,
-            valori,
-            componenti_famiglia: Vec::new(),
-        })?;
-    }
-    let resoconto = scrittore.chiudi()?;
-    println!("\n== File di risposta");
-    for f in &resoconto.file {
-        println!(
-            "{} ({} righe, sha256 {})",
-            f.percorso.display(),
-            f.righe,
-            f.sha256_hex
-        );
-    }
+    let risultato = richiesta_esempio(&store, &seme, &chiave_file, &cartella).await;
     println!("\nChiamate ANPR per servizio: {}", conteggi(&sim));
     sim.shutdown().await;
+    store.chiudi().await;
+    risultato?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn campioni(e: &anpr_sim::Esempi) -> Vec<Campione> {
-    let mut v = Vec::new();
-    let mut aggiungi = |descrizione, tipo, valore: Option<&String>| {
-        if let Some(valore) = valore {
-            v.push(Campione {
-                descrizione,
-                tipo,
-                valore: valore.clone(),
-            });
-        }
-    };
-    let cf = TipoIdentificativo::Cf;
-    aggiungi("residente in Italia", cf, e.normali.first().map(|p| &p.0));
-    aggiungi(
-        "residente in Italia, per ID ANPR",
-        TipoIdentificativo::IdAnpr,
-        e.normali.get(1).map(|p| &p.1),
-    );
-    aggiungi("deceduto", cf, e.deceduti.first().map(|p| &p.0));
-    aggiungi("iscritto AIRE", cf, e.aire.first().map(|p| &p.0));
-    aggiungi("cancellato da ANPR", cf, e.cancellati.first().map(|p| &p.0));
-    aggiungi(
-        "omocodia: codice base",
-        cf,
-        e.omocodici.first().map(|p| &p.0.0),
-    );
-    aggiungi(
-        "omocodia: variante",
-        cf,
-        e.omocodici.first().map(|p| &p.1.0),
-    );
-    aggiungi("senza nome", cf, e.senza_nome.first().map(|p| &p.0));
-    v.push(Campione {
-        descrizione: "carattere di controllo errato",
-        tipo: cf,
-        valore: "RSSMRA85T10A562X".into(),
-    });
-    v
+fn stampa_account(account: &[Account]) {
+    println!("== Account demo (password generate a ogni avvio)");
+    for a in account {
+        println!(
+            "{:<22} {:<9} {:<34} {}",
+            a.username, a.ruolo, a.appartenenza, a.password
+        );
+    }
 }
 
-async fn cerca(
-    client: &PdndClient,
-    c: &Campione,
-    id_richiesta: &str,
-    n: usize,
-) -> anyhow::Result<rivestizione::EsitoRiga> {
-    let valido = match c.tipo {
-        TipoIdentificativo::Cf => domain::cf::CodiceFiscale::parse(&c.valore)
-            .map(|v| v.to_string())
-            .map_err(|e| e.to_string()),
-        _ => domain::id_anpr::IdAnpr::parse(&c.valore)
-            .map(|v| v.to_string())
-            .map_err(|e| e.to_string()),
+async fn richiesta_esempio(
+    store: &Store,
+    seme: &Seme,
+    chiave_file: &Path,
+    cartella: &Path,
+) -> anyhow::Result<()> {
+    let richiesta = invia(store, seme).await?;
+    println!(
+        "\n== Richiesta {richiesta}: examples/richiesta-esempio.csv, convenzione «{}» (approvazione manuale)",
+        seme.convenzione_manuale.nome
+    );
+    println!("inviata da {}", seme.standard.username);
+    let comune = seme.convenzione_manuale.comune_id;
+    let richiedente = store.richiesta(richiesta).await?.utente_id;
+    applica(
+        store,
+        richiesta,
+        &Azione::Approva,
+        &seme.top.dominio(richiedente, comune),
+        &seme.top.attore,
+    )
+    .await?;
+    println!("approvata da {} (TOP)", seme.top.username);
+
+    let opzioni = OpzioniMotore {
+        pausa_inattivo: Duration::from_millis(20),
+        intervallo_timer: Duration::from_millis(200),
+        ..OpzioniMotore::new(crate::elaborazione::cartella_risultati(cartella)?)
     };
-    let identificativo = match valido {
-        Ok(v) => v,
-        Err(m) => {
-            return Ok(rivestizione::EsitoRiga {
-                esito: Some(Esito::NonValido),
-                messaggio: m,
-                ..Default::default()
-            });
-        }
-    };
-    let gruppi = BTreeSet::from([
-        GruppoCampi::IdAnpr,
-        GruppoCampi::Generalita,
-        GruppoCampi::Residenza,
-        GruppoCampi::StatoCivile,
-        GruppoCampi::Cittadinanza,
-        GruppoCampi::EsistenzaInVita,
-        GruppoCampi::DataDecesso,
-    ]);
-    let piano = match anpr::piano::pianifica(
-        &gruppi,
-        Ambito::Italia,
-        c.tipo,
-        &client.config().servizi_abilitati(),
-    ) {
-        Ok(p) => p,
-        Err(e) => {
-            return Ok(rivestizione::EsitoRiga {
-                esito: Some(Esito::NonSupportato),
-                messaggio: e.0,
-                ..Default::default()
-            });
-        }
-    };
-    let riga = Riga {
-        identificativo: &identificativo,
-        piano: &piano,
-        dati: DatiRichiesta {
-            data_riferimento_richiesta: chrono::Utc::now().format("%Y-%m-%d").to_string(),
-            motivo_richiesta: "DEMO-RIVESTO".into(),
-        },
-        contesto: ContestoChiamata::da_config(client.config()),
-        chiave: format!("{id_richiesta}:{n}"),
-        comuni_in_ambito: None,
-    };
-    Ok(rivestizione::esegui(client, riga).await?)
+    let motore = Motore::new(store.clone(), ChiaveMaestra::da_file(chiave_file)?, opzioni);
+    elabora(&motore, richiesta).await?;
+    println!("elaborata dal worker: COMPLETATA\n");
+    crate::demo_dati::stampa_esiti(store, richiesta).await?;
+    let chiave = ChiaveMaestra::da_file(chiave_file)?;
+    stampa_file(store, &chiave, richiesta, cartella).await
 }
 
-fn riassunto(valori: &[String], messaggio: &str) -> String {
-    if valori.iter().all(String::is_empty) {
-        return messaggio.to_string();
+/// Parses the example, snapshots the profile and submits it as the STANDARD user.
+async fn invia(store: &Store, seme: &Seme) -> anyhow::Result<i64> {
+    let righe = crate::demo_dati::righe_da_testo(RICHIESTA_ESEMPIO)?;
+    let conv = &seme.convenzione_manuale;
+    let istantanea = Istantanea::componi(store, conv.id, seme.standard.id, "LoA2").await?;
+    let nuova = NuovaRichiesta {
+        convenzione_id: conv.id,
+        utente_id: seme.standard.id,
+        motivo: "DEMO-2026/0001 verifica residenza".into(),
+        data_riferimento: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        snapshot: istantanea.json(),
+    };
+    let id = store
+        .crea_richiesta(&nuova, &righe, &seme.standard.attore)
+        .await?;
+    // Submission checks the convention's validity and caps before the transition.
+    worker::invio::invia(
+        store,
+        id,
+        &seme.standard.dominio(seme.standard.id, conv.comune_id),
+        &seme.standard.attore,
+        chrono::Utc::now().timestamp_millis(),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// One transition of DESIGN §2, checked by `domain` before the store applies it.
+async fn applica(
+    store: &Store,
+    id: i64,
+    azione: &Azione,
+    chi: &AttoreDominio,
+    attore: &Attore,
+) -> anyhow::Result<()> {
+    let r = store.richiesta(id).await?;
+    let da = StatoRichiesta::parse(&r.stato).context("stato della richiesta sconosciuto")?;
+    let EsitoTransizione::Stato(a) = domain::richiesta::transizione(da, azione, chi)? else {
+        anyhow::bail!("la demo non elimina richieste");
+    };
+    store
+        .cambia_stato_richiesta(id, &[da.as_str()], a.as_str(), None, attore)
+        .await?;
+    Ok(())
+}
+
+/// Runs the engine's passes until the request is COMPLETATA.
+async fn elabora(motore: &Motore, richiesta: i64) -> anyhow::Result<()> {
+    let inizio = Instant::now();
+    loop {
+        let fatto = motore.passo().await?;
+        let r = motore.store().richiesta(richiesta).await?;
+        match r.stato.as_str() {
+            stato::COMPLETATA => return Ok(()),
+            stato::FALLITA | stato::ANNULLATA | stato::RESPINTA => anyhow::bail!(
+                "la richiesta è {}: {}",
+                r.stato,
+                r.nota_stato.unwrap_or_default()
+            ),
+            _ => {}
+        }
+        anyhow::ensure!(
+            inizio.elapsed() < ATTESA_MASSIMA,
+            "la richiesta non è completata dopo {} s (stato {})",
+            ATTESA_MASSIMA.as_secs(),
+            r.stato
+        );
+        if fatto.nulla() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
-    // cognome, nome, then the residence comune (or the foreign locality) and the death date.
-    let mut parti: Vec<&str> = [2, 3, 11, 12, 17]
-        .iter()
-        .map(|i| valori[*i].as_str())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if !messaggio.is_empty() {
-        parti.push(messaggio);
+}
+
+/// Where the encrypted files are, and a decrypted copy of each with its first lines.
+async fn stampa_file(
+    store: &Store,
+    chiave: &ChiaveMaestra,
+    richiesta: i64,
+    cartella: &Path,
+) -> anyhow::Result<()> {
+    let identita = worker::identita_file(store, chiave).await?;
+    println!("\n== File di risposta (cifrati con age a riposo)");
+    for f in store.file_risposta(richiesta).await? {
+        let mut chiaro = Vec::new();
+        let (_, sha) = worker::cifratura::decifra(Path::new(&f.percorso), &identita, &mut chiaro)?;
+        anyhow::ensure!(
+            sha == f.sha256,
+            "{}: SHA-256 diverso da quello registrato",
+            f.nome
+        );
+        let copia = cartella.join(&f.nome);
+        std::fs::write(&copia, &chiaro)?;
+        println!(
+            "{} ({} righe, sha256 {})\ncopia in chiaro per la demo: {}",
+            f.percorso,
+            f.righe,
+            f.sha256,
+            copia.display()
+        );
+        let testo = String::from_utf8_lossy(&chiaro);
+        for riga in testo
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .take(RIGHE_ANTEPRIMA)
+        {
+            println!("  {riga}");
+        }
     }
-    parti.join(" · ")
+    Ok(())
 }
 
 fn conteggi(sim: &anpr_sim::SimHandle) -> String {

@@ -1,12 +1,19 @@
 //! `rivesto`: the one binary (DESIGN §6).
 
+mod accesso;
+mod admin;
 mod bench;
 mod cli;
 mod demo;
+mod demo_dati;
+mod elaborazione;
 mod input;
 mod logging;
 mod memoria;
+mod migrazione;
+mod segreti;
 mod sim;
+mod valori;
 mod verifica;
 
 use clap::Parser;

@@ -9,7 +9,7 @@ use anpr::types::{TipoCriteriRicercaE002, TipoDatiSoggettiEnte};
 use domain::esito::Esito;
 use domain::richiesta::Sospensione;
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One input row, valid and ready to be looked up.
 pub struct Riga<'a> {
@@ -18,6 +18,9 @@ pub struct Riga<'a> {
     pub piano: &'a Piano,
     pub dati: DatiRichiesta,
     pub contesto: ContestoChiamata,
+    /// The convention's own purposeId per service; the others use `contesto.purpose_id` or
+    /// the Comune's default.
+    pub purpose_per_servizio: &'a BTreeMap<Servizio, String>,
     /// Identifies the row across restarts; each call's key is this plus the service code.
     pub chiave: String,
     /// ISTAT codes of the Comuni in scope; `None` for scope ITALIA.
@@ -34,6 +37,16 @@ pub struct EsitoRiga {
     pub soggetto: Option<Value>,
     /// C021's members, intestatario first as ANPR sends them.
     pub famiglia: Vec<Value>,
+    /// Every call that got an answer, in call order: what the archive records.
+    pub chiamate: Vec<ChiamataSvolta>,
+}
+
+/// One answered call: its service and both operation ids (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChiamataSvolta {
+    pub servizio: Servizio,
+    pub id_operazione_client: String,
+    pub id_operazione_anpr: Option<String>,
 }
 
 /// Stops the row. `Err` means the whole request must stop or pause (FALLITA, `sospesa`).
@@ -77,16 +90,22 @@ async fn passi(client: &PdndClient, riga: &Riga<'_>, r: &mut EsitoRiga) -> Resul
             ),
         };
         let chiave = format!("{}:{}", riga.chiave, passo.servizio);
+        let contesto = contesto_per(riga, passo.servizio);
         let risposta = client
             .chiama(
                 passo.servizio,
                 criteri,
                 riga.dati.clone(),
-                &riga.contesto,
+                &contesto,
                 &chiave,
             )
             .await
             .map_err(errore_riga)?;
+        r.chiamate.push(ChiamataSvolta {
+            servizio: passo.servizio,
+            id_operazione_client: risposta.id_operazione_client.to_string(),
+            id_operazione_anpr: risposta.id_operazione_anpr.clone(),
+        });
         if let Some(id) = risposta.id_operazione_anpr {
             r.id_operazione_anpr.push(id);
         }
@@ -113,6 +132,20 @@ async fn passi(client: &PdndClient, riga: &Riga<'_>, r: &mut EsitoRiga) -> Resul
         }
     }
     Ok(())
+}
+
+/// The row's context with the convention's own purposeId for the service, if it has one.
+fn contesto_per<'a>(
+    riga: &'a Riga<'_>,
+    servizio: Servizio,
+) -> std::borrow::Cow<'a, ContestoChiamata> {
+    match riga.purpose_per_servizio.get(&servizio) {
+        Some(p) => std::borrow::Cow::Owned(ContestoChiamata {
+            purpose_id: Some(p.clone()),
+            ..riga.contesto.clone()
+        }),
+        None => std::borrow::Cow::Borrowed(&riga.contesto),
+    }
 }
 
 /// C021 answers with every member: the person is the one with the idANPR asked for.

@@ -5,23 +5,42 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-struct Figlio(Child);
+/// A child process killed when the test ends, even by a panic.
+pub struct Figlio(Option<Child>);
 
-impl Drop for Figlio {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+impl Figlio {
+    pub fn new(c: Child) -> Self {
+        Figlio(Some(c))
+    }
+
+    pub fn id(&self) -> u32 {
+        self.0.as_ref().map_or(0, Child::id)
+    }
+
+    /// Waits for the child to exit by itself and collects its output.
+    pub fn uscita(mut self) -> std::process::Output {
+        let c = self.0.take().expect("processo figlio presente");
+        c.wait_with_output().unwrap()
     }
 }
 
-fn porta_libera() -> SocketAddr {
+impl Drop for Figlio {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn porta_libera() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
 }
 
-fn attendi(indirizzo: SocketAddr) {
+pub fn attendi(indirizzo: SocketAddr) {
     let inizio = Instant::now();
     while TcpStream::connect(indirizzo).is_err() {
         assert!(
@@ -48,7 +67,7 @@ fn check_contro_il_simulatore_in_un_altro_processo() {
         .output()
         .unwrap();
     assert!(init.status.success(), "{}", testo(&init));
-    let _sim = Figlio(
+    let _sim = Figlio::new(
         rivesto(dir.path())
             .args([
                 "anpr-sim",

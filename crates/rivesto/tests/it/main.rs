@@ -1,8 +1,11 @@
 //! Drives the compiled `rivesto` binary as a user would.
 
+mod admin;
 mod anpr_check;
 mod demo;
 mod input_check;
+mod migrate;
+mod worker;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -11,7 +14,8 @@ pub fn rivesto(cartella: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rivesto"));
     c.current_dir(cartella)
         .env_remove("RIVESTO_DATA_DIR")
-        .env_remove("RIVESTO_DATABASE_URL");
+        .env_remove("RIVESTO_DATABASE_URL")
+        .env_remove("RIVESTO_MASTER_KEY_FILE");
     c
 }
 

@@ -38,6 +38,7 @@ async fn rivesti(
             contesto: contesto(cf),
             chiave: chiave(identificativo),
             comuni_in_ambito,
+            purpose_per_servizio: &Default::default(),
         },
     )
     .await
@@ -223,6 +224,7 @@ async fn chiave_sbagliata_ferma_la_richiesta() {
             contesto: contesto(Some(&cf)),
             chiave: chiave("kid"),
             comuni_in_ambito: None,
+            purpose_per_servizio: &Default::default(),
         },
     )
     .await
@@ -262,6 +264,8 @@ async fn quota_esaurita_sospende_la_richiesta() {
     assert_eq!(amb.chiamate(Servizio::C030), 1);
 }
 
+static NESSUNA: std::collections::BTreeMap<Servizio, String> = std::collections::BTreeMap::new();
+
 fn riga<'a>(cf: &'a str, piano: &'a Piano) -> Riga<'a> {
     Riga {
         identificativo: cf,
@@ -270,5 +274,6 @@ fn riga<'a>(cf: &'a str, piano: &'a Piano) -> Riga<'a> {
         contesto: contesto(None),
         chiave: chiave(cf),
         comuni_in_ambito: None,
+        purpose_per_servizio: &NESSUNA,
     }
 }

@@ -49,11 +49,18 @@ pub async fn ambiente() -> Ambiente {
 impl Ambiente {
     /// The onboarding file; `modifica` edits its text (to plant a mistake).
     pub fn config(&self, modifica: impl FnOnce(String) -> String) -> AnprConfig {
+        let percorso = self.dir.path().join("anpr.toml");
+        std::fs::write(&percorso, modifica(self.testo_config())).unwrap();
+        AnprConfig::from_file(&percorso).unwrap()
+    }
+
+    /// The onboarding TOML text (its key file is `client.key`, beside it).
+    pub fn testo_config(&self) -> String {
         let mut purposes = String::new();
         for s in Servizio::ALL {
             purposes.push_str(&format!("{} = \"{}\"\n", s.codice(), purpose(s)));
         }
-        let testo = format!(
+        format!(
             "[anpr]\ntoken_url = \"{}\"\nclient_assertion_aud = \"{}\"\nbase_url = \"{}\"\naudience_base = \"{}\"\n\
              client_id = \"{CLIENT_ID}\"\nkid = \"{}\"\nprivate_key_file = \"client.key\"\nuser_id = \"OPERATORE1\"\n\
              user_location = \"UFFICIO-01\"\nloa = \"LoA2\"\ntimeout_ms = 2000\n\n[anpr.purposes]\n{purposes}",
@@ -62,10 +69,7 @@ impl Ambiente {
             self.sim.base_url(),
             self.sim.audience_base(),
             self.chiavi.kid
-        );
-        let percorso = self.dir.path().join("anpr.toml");
-        std::fs::write(&percorso, modifica(testo)).unwrap();
-        AnprConfig::from_file(&percorso).unwrap()
+        )
     }
 
     pub fn client_con(&self, config: AnprConfig) -> PdndClient {

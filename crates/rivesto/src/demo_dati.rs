@@ -1,0 +1,387 @@
+//! The demo's world: the simulator with one PDND client per Comune, and the Comuni, Enti,
+//! conventions and users seeded through the same store calls as `rivesto admin`.
+
+use crate::segreti::attore_admin_cli;
+use anpr_sim::SimHandle;
+use domain::ambito::Ambito;
+use domain::esito::Esito;
+use domain::gruppi::GruppoCampi;
+use domain::richiesta::Attore as AttoreDominio;
+use domain::ruolo::Ruolo;
+use domain::tipo::TipoIdentificativo;
+use files::input::{EsitoRiga, Limiti, Opzioni, RigaAnalizzata, Rilascio};
+use std::path::{Path, PathBuf};
+use store::anagrafiche::{
+    Approvazione, Convenzione, NuovaConvenzione, NuovoComune, NuovoUtente, TipoCodiceEnte,
+};
+use store::richieste::NuovaRiga;
+use store::{Attore, ChiaveMaestra, Store};
+
+/// ISTAT, Belfiore, name, sigla.
+const COMUNI: [(&str, &str, &str, &str); 2] = [
+    ("058091", "H501", "Roma", "RM"),
+    ("015146", "F205", "Milano", "MI"),
+];
+
+/// Name, code, kind of code, office code (userLocation).
+const ENTI: [(&str, &str, TipoCodiceEnte, &str); 3] = [
+    (
+        "Polizia Locale di Roma",
+        "02438750586",
+        TipoCodiceEnte::CodiceFiscale,
+        "PL-ROMA",
+    ),
+    ("ASL Roma 1", "asl_rm1", TipoCodiceEnte::Ipa, "ASL-RM1"),
+    (
+        "Tribunale di Milano",
+        "97103880585",
+        TipoCodiceEnte::CodiceFiscale,
+        "TRIB-MI",
+    ),
+];
+
+/// The onboarding file of each Comune, in the order of [`COMUNI`].
+pub struct Onboarding(Vec<PathBuf>);
+
+/// Starts the simulator with one registered client per Comune and writes each Comune's
+/// matching `anpr.toml` and key under `cartella/anpr-sim/<istat>`.
+pub async fn avvia_simulatore(
+    cartella: &Path,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<(SimHandle, Onboarding)> {
+    let indirizzo = listener.local_addr()?;
+    let mut config = anpr_sim::SimConfig::default();
+    let mut file = Vec::new();
+    for (istat, ..) in COMUNI {
+        let init = anpr_sim::init::scrivi(&cartella.join("anpr-sim").join(istat), indirizzo)?;
+        let registrati = anpr_sim::SimConfig::from_clients_file(&init.clienti)?;
+        config.clients.extend(registrati.clients);
+        file.push(init.anpr_toml);
+    }
+    let sim = anpr_sim::avvia(config, listener).await?;
+    Ok((sim, Onboarding(file)))
+}
+
+/// A seeded user, with the two views of them the workflow needs.
+pub struct UtenteDemo {
+    pub id: i64,
+    pub username: String,
+    pub ruolo: Ruolo,
+    pub comune_id: Option<i64>,
+    /// As the archive records them.
+    pub attore: Attore,
+}
+
+impl UtenteDemo {
+    /// As DESIGN §2's table sees them, for a request by `richiedente` under a convention of
+    /// `comune_convenzione`.
+    pub fn dominio(&self, richiedente: i64, comune_convenzione: i64) -> AttoreDominio {
+        AttoreDominio::Utente {
+            id: self.id,
+            ruolo: self.ruolo,
+            richiedente: self.id == richiedente,
+            del_comune: self.comune_id == Some(comune_convenzione),
+        }
+    }
+}
+
+/// One line of the printed accounts.
+pub struct Account {
+    pub username: String,
+    pub ruolo: &'static str,
+    pub appartenenza: String,
+    pub password: String,
+}
+
+pub struct Seme {
+    pub account: Vec<Account>,
+    /// The TOP of Roma, who approves the example.
+    pub top: UtenteDemo,
+    /// The Polizia Locale operator who submits it.
+    pub standard: UtenteDemo,
+    pub convenzione_manuale: Convenzione,
+}
+
+pub async fn semina(
+    store: &Store,
+    chiave: &ChiaveMaestra,
+    onboarding: &Onboarding,
+) -> anyhow::Result<Seme> {
+    let a = attore_admin_cli();
+    let mut comuni = Vec::new();
+    for ((istat, belfiore, nome, sigla), toml) in COMUNI.iter().zip(&onboarding.0) {
+        let nuovo = NuovoComune {
+            codice_istat: (*istat).into(),
+            belfiore: (*belfiore).into(),
+            nome: (*nome).into(),
+            sigla: (*sigla).into(),
+        };
+        let id = store.crea_comune(&nuovo, &a).await?;
+        let accesso = crate::accesso::importa(toml)?;
+        store
+            .imposta_accesso_anpr(id, &accesso.toml, &accesso.file, chiave, &a)
+            .await?;
+        comuni.push(id);
+    }
+    let mut enti = Vec::new();
+    for (nome, codice, tipo, ufficio) in ENTI {
+        enti.push(store.crea_ente(codice, tipo, nome, ufficio, &a).await?);
+    }
+    let convenzioni = convenzioni(store, &comuni, &enti).await?;
+    utenti(store, &comuni, &enti, convenzioni).await
+}
+
+async fn convenzioni(
+    store: &Store,
+    comuni: &[i64],
+    enti: &[i64],
+) -> anyhow::Result<[Convenzione; 3]> {
+    use GruppoCampi as G;
+    let tutte = [
+        (
+            comuni[0],
+            enti[0],
+            "Polizia Locale - Roma: verifiche anagrafiche",
+            Approvazione::Manuale,
+            Ambito::Italia,
+            vec![
+                G::IdAnpr,
+                G::Generalita,
+                G::Residenza,
+                G::EsistenzaInVita,
+                G::DataDecesso,
+            ],
+        ),
+        (
+            comuni[0],
+            enti[1],
+            "ASL Roma 1 - Roma: assistiti",
+            Approvazione::SilenzioAssenso { ritardo_ms: 0 },
+            Ambito::Comune,
+            vec![G::Generalita, G::Residenza, G::EsistenzaInVita],
+        ),
+        (
+            comuni[1],
+            enti[2],
+            "Tribunale - Milano: notifiche",
+            Approvazione::SilenzioAssenso { ritardo_ms: 0 },
+            Ambito::Italia,
+            vec![G::Generalita, G::Residenza],
+        ),
+    ];
+    let mut create = Vec::new();
+    for (comune_id, ente_id, nome, approvazione, ambito, campi) in tutte {
+        let nuova = NuovaConvenzione {
+            comune_id,
+            ente_id,
+            nome: nome.into(),
+            tracciato: crate::valori::tracciato(&campi)?,
+            campi,
+            ambito,
+            approvazione,
+            finalita: Default::default(),
+            valida_dal_ms: 0,
+            valida_al_ms: None,
+            max_righe_richiesta: Some(10_000),
+            max_soggetti_giorno: Some(50_000),
+            conservazione_giorni: 7,
+            ricerca_nazionale: false,
+        };
+        let id = store.crea_convenzione(&nuova, &attore_admin_cli()).await?;
+        create.push(store.convenzione(id).await?);
+    }
+    create
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("convenzioni demo incomplete"))
+}
+
+/// Username, role, Comune index or Ente index, convention index for the profile.
+type SpecUtente = (
+    &'static str,
+    Ruolo,
+    Option<usize>,
+    Option<usize>,
+    Option<usize>,
+);
+
+const UTENTI: [SpecUtente; 7] = [
+    ("top.roma", Ruolo::Top, Some(0), None, None),
+    ("top.milano", Ruolo::Top, Some(1), None, None),
+    ("admin.polizia", Ruolo::Admin, None, Some(0), None),
+    ("operatore.polizia", Ruolo::Standard, None, Some(0), Some(0)),
+    ("admin.asl", Ruolo::Admin, None, Some(1), None),
+    ("operatore.asl", Ruolo::Standard, None, Some(1), Some(1)),
+    (
+        "operatore.tribunale",
+        Ruolo::Standard,
+        None,
+        Some(2),
+        Some(2),
+    ),
+];
+
+async fn utenti(
+    store: &Store,
+    comuni: &[i64],
+    enti: &[i64],
+    convenzioni: [Convenzione; 3],
+) -> anyhow::Result<Seme> {
+    let mut account = Vec::new();
+    let mut creati = Vec::new();
+    for (username, ruolo, comune, ente, profilo) in UTENTI {
+        let password = password_casuale()?;
+        let nuovo = NuovoUtente {
+            username: username.into(),
+            password: password.clone(),
+            ruolo: ruolo.as_str().into(),
+            comune_id: comune.map(|i| comuni[i]),
+            ente_id: ente.map(|i| enti[i]),
+            codice_utente: username.chars().take(20).collect(),
+        };
+        let id = store.crea_utente(&nuovo, &attore_admin_cli()).await?;
+        if let Some(c) = profilo.map(|i| &convenzioni[i]) {
+            store
+                .imposta_profilo(id, c.id, &c.campi, c.ambito, &attore_admin_cli())
+                .await?;
+        }
+        let appartenenza = match (comune, ente) {
+            (Some(i), _) => format!("Comune di {}", COMUNI[i].2),
+            (_, Some(i)) => ENTI[i].0.to_string(),
+            _ => String::new(),
+        };
+        account.push(Account {
+            username: username.into(),
+            ruolo: ruolo.as_str(),
+            appartenenza,
+            password,
+        });
+        creati.push(UtenteDemo {
+            id,
+            username: username.into(),
+            ruolo,
+            comune_id: nuovo.comune_id,
+            attore: Attore {
+                nome: username.into(),
+                ruolo: Some(ruolo.as_str().into()),
+                comune: comune.map(|i| COMUNI[i].0.to_string()),
+                ente: ente.map(|i| ENTI[i].1.to_string()),
+            },
+        });
+    }
+    let standard = creati.swap_remove(3);
+    let top = creati.swap_remove(0);
+    let [convenzione_manuale, ..] = convenzioni;
+    Ok(Seme {
+        account,
+        top,
+        standard,
+        convenzione_manuale,
+    })
+}
+
+/// 16 characters from an alphabet without look-alikes (0/O, 1/l/I): about 90 bits.
+fn password_casuale() -> anyhow::Result<String> {
+    use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+    const ALFABETO: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let limite = 256 - 256 % ALFABETO.len();
+    let mut out = String::new();
+    let mut byte = [0u8; 64];
+    while out.len() < 16 {
+        SystemRandom::new()
+            .fill(&mut byte)
+            .map_err(|_| anyhow::anyhow!("generatore casuale non disponibile"))?;
+        // Rejection sampling keeps every character equally likely.
+        for b in byte.iter().map(|b| usize::from(*b)).filter(|b| *b < limite) {
+            if out.len() < 16 {
+                out.push(char::from(ALFABETO[b % ALFABETO.len()]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The rows of an input file as the store keeps them: invalid rows are final (NON_VALIDO)
+/// from the start, duplicates point at their original's line.
+pub fn righe_da_testo(testo: &str) -> anyhow::Result<Vec<NuovaRiga>> {
+    let mut righe = Vec::new();
+    files::input::analizza_testo(testo, Limiti::default(), Opzioni::oggi(), |r| {
+        righe.push(nuova_riga(r));
+    })
+    .map_err(|e| anyhow::anyhow!("file di esempio rifiutato: {e}"))?;
+    Ok(righe)
+}
+
+fn nuova_riga(r: RigaAnalizzata) -> NuovaRiga {
+    let (duplicato_di, esito, messaggio) = match r.esito {
+        EsitoRiga::Valida => (None, None, None),
+        EsitoRiga::Duplicata { di } => (i64::try_from(di).ok(), None, None),
+        EsitoRiga::NonValida(e) => (None, Some(Esito::NonValido), Some(e.to_string())),
+    };
+    NuovaRiga {
+        numero: i64::try_from(r.riga).unwrap_or(i64::MAX),
+        // A row whose kind could not be told is NON_VALIDO and never sent: CF is a label only.
+        tipo: r.tipo.unwrap_or(TipoIdentificativo::Cf),
+        identificativo: r.identificativo,
+        riferimento: r.riferimento,
+        rilascio: r.rilascio.map(|r| match r {
+            Rilascio::Comune { istat, .. } => istat,
+            Rilascio::Questura(q) => q,
+        }),
+        motivo: r.motivo,
+        duplicato_di,
+        esito,
+        messaggio,
+    }
+}
+
+/// Each row's outcome, as the engine stored it.
+pub async fn stampa_esiti(store: &Store, richiesta: i64) -> anyhow::Result<()> {
+    println!("== Esiti per riga");
+    for r in store.righe(richiesta, 0, 10_000).await? {
+        println!(
+            "riga {:>3} {:<6} {:<16} {:<13} {}",
+            r.numero,
+            r.tipo.as_str(),
+            r.identificativo.as_deref().unwrap_or(""),
+            r.esito.map(|e| e.to_string()).unwrap_or_default(),
+            r.messaggio.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn righe_dell_esempio() {
+        let righe = righe_da_testo(crate::demo::RICHIESTA_ESEMPIO).unwrap();
+        assert_eq!(righe.len(), 12);
+        // Line 12 has a wrong check character; line 13 repeats line 2.
+        let invalida = righe.iter().find(|r| r.numero == 12).unwrap();
+        assert_eq!(invalida.esito, Some(Esito::NonValido));
+        assert!(
+            invalida
+                .messaggio
+                .as_deref()
+                .unwrap()
+                .contains("atteso S, trovato X")
+        );
+        let doppia = righe.iter().find(|r| r.numero == 13).unwrap();
+        assert_eq!(doppia.duplicato_di, Some(2));
+        let per_id = righe
+            .iter()
+            .filter(|r| r.tipo == TipoIdentificativo::IdAnpr);
+        assert_eq!(per_id.count(), 3);
+    }
+
+    #[test]
+    fn password_casuali_diverse() {
+        let a = password_casuale().unwrap();
+        assert_eq!(a.chars().count(), 16);
+        assert!(a.len() >= crate::admin::LUNGHEZZA_MINIMA_PASSWORD);
+        assert!(!a.contains(['0', 'O', '1', 'l', 'I']));
+        assert_ne!(a, password_casuale().unwrap());
+    }
+}

@@ -1,0 +1,267 @@
+//! The engine: one loop per process that runs the due timers and then one chunk of rows.
+//! Everything it coordinates with other processes goes through the database (leases, jobs,
+//! quota counters, operation ids), never through this process's memory.
+
+use crate::ErroreWorker;
+use crate::accesso::{OpzioniAccesso, costruisci, leggi_accesso};
+use anpr::client::{PdndClient, PoliticaRitentativi};
+use anpr::security::{Orologio, OrologioSistema};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use store::{ChiaveMaestra, Store};
+use tokio::sync::Semaphore;
+
+/// How the engine runs.
+#[derive(Clone)]
+pub struct OpzioniMotore {
+    /// Owner name of leases; unique per process (host, pid and a random part by default).
+    pub id_processo: String,
+    /// Rows claimed at a time.
+    pub dimensione_blocco: i64,
+    /// A lease not renewed for this long is reclaimed by another worker.
+    pub durata_lease: Duration,
+    /// Rows of one Comune looked up at the same time (toward ANPR).
+    pub concorrenza_per_comune: usize,
+    /// Where result files are written (encrypted).
+    pub cartella_file: PathBuf,
+    /// The engine's clock: leases, quota days, timers. Tests inject one to pass midnight.
+    pub orologio: Arc<dyn Orologio>,
+    /// Retries of transient ANPR failures.
+    pub politica: PoliticaRitentativi,
+    /// Wait between passes when there was nothing to do.
+    pub pausa_inattivo: Duration,
+    /// The timers' scan of requests (silent consent, expiry, resumes) runs at most this often.
+    pub intervallo_timer: Duration,
+}
+
+impl OpzioniMotore {
+    pub fn new(cartella_file: impl Into<PathBuf>) -> Self {
+        OpzioniMotore {
+            id_processo: format!("worker-{}-{}", std::process::id(), &uuid_breve()),
+            dimensione_blocco: 50,
+            durata_lease: Duration::from_secs(60),
+            concorrenza_per_comune: 8,
+            cartella_file: cartella_file.into(),
+            orologio: Arc::new(OrologioSistema),
+            politica: PoliticaRitentativi::default(),
+            pausa_inattivo: Duration::from_secs(1),
+            intervallo_timer: Duration::from_secs(5),
+        }
+    }
+}
+
+fn uuid_breve() -> String {
+    use sha2::{Digest as _, Sha256};
+    let mut h = Sha256::new();
+    h.update(std::process::id().to_le_bytes());
+    h.update(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+            .to_le_bytes(),
+    );
+    hex::encode(&h.finalize()[..4])
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LavoroSvolto {
+    /// Rows given their final outcome.
+    pub righe_finali: usize,
+    /// Rows given back to the queue (quota, circuit breaker, request stopped).
+    pub righe_rilasciate: usize,
+    /// Jobs run (timers, file assembly, purge).
+    pub job: usize,
+}
+
+impl LavoroSvolto {
+    /// Nothing moved: the loop may wait.
+    pub fn nulla(&self) -> bool {
+        self.righe_finali == 0 && self.job == 0
+    }
+
+    pub(crate) fn somma(&mut self, altro: LavoroSvolto) {
+        self.righe_finali += altro.righe_finali;
+        self.righe_rilasciate += altro.righe_rilasciate;
+        self.job += altro.job;
+    }
+}
+
+/// A Comune's client, kept while its stored access does not change.
+pub(crate) struct ClientComune {
+    pub impronta: String,
+    pub client: Arc<PdndClient>,
+}
+
+pub struct Motore {
+    pub(crate) store: Store,
+    pub(crate) chiave: Arc<ChiaveMaestra>,
+    pub(crate) opzioni: OpzioniMotore,
+    client: Mutex<HashMap<i64, Arc<ClientComune>>>,
+    semafori: Mutex<HashMap<i64, Arc<Semaphore>>>,
+    /// Accesses (by fingerprint) that answered at least one row: until then a Comune's rows go
+    /// one at a time, so a broken configuration costs at most one call per service.
+    pub(crate) verificati: Mutex<HashSet<String>>,
+    ultima_scansione: Mutex<Option<Instant>>,
+    /// Job keys this process already queued: the scan does not write them again every time
+    /// (the database's unique key is what makes them exist once across processes).
+    pub(crate) accodati: Mutex<HashSet<String>>,
+}
+
+impl Motore {
+    pub fn new(store: Store, chiave: ChiaveMaestra, opzioni: OpzioniMotore) -> Motore {
+        Motore {
+            store,
+            chiave: Arc::new(chiave),
+            opzioni,
+            client: Mutex::new(HashMap::new()),
+            semafori: Mutex::new(HashMap::new()),
+            verificati: Mutex::new(HashSet::new()),
+            ultima_scansione: Mutex::new(None),
+            accodati: Mutex::new(HashSet::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn opzioni(&self) -> &OpzioniMotore {
+        &self.opzioni
+    }
+
+    pub(crate) fn adesso_ms(&self) -> i64 {
+        self.opzioni.orologio.adesso_ms()
+    }
+
+    pub(crate) fn lease_ms(&self) -> i64 {
+        i64::try_from(self.opzioni.durata_lease.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// One iteration: the timers' scan (when due), the due jobs, then one chunk of rows.
+    pub async fn passo(&self) -> Result<LavoroSvolto, ErroreWorker> {
+        let mut fatto = LavoroSvolto::default();
+        if self.scansione_dovuta() {
+            self.scansiona().await?;
+        }
+        fatto.somma(self.esegui_job_dovuti().await?);
+        fatto.somma(self.elabora_blocco().await?);
+        Ok(fatto)
+    }
+
+    /// Runs passes until `arresto` completes; the pass in progress is finished first, so no
+    /// lease is left to expire. Errors are logged and the loop goes on after a pause: a
+    /// database or network outage must not stop the worker.
+    pub async fn esegui_finche(&self, arresto: impl Future<Output = ()>) {
+        tokio::pin!(arresto);
+        loop {
+            let attesa = match self.passo().await {
+                Ok(l) if !l.nulla() => Duration::ZERO,
+                Ok(_) => self.opzioni.pausa_inattivo,
+                Err(e) => {
+                    tracing::error!(errore = %e, "passo del worker non riuscito");
+                    self.opzioni.pausa_inattivo.max(Duration::from_secs(1))
+                }
+            };
+            tokio::select! {
+                biased;
+                () = &mut arresto => break,
+                () = tokio::time::sleep(attesa) => {}
+            }
+        }
+    }
+
+    fn scansione_dovuta(&self) -> bool {
+        let mut g = self
+            .ultima_scansione
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let dovuta = g.is_none_or(|t| t.elapsed() >= self.opzioni.intervallo_timer);
+        if dovuta {
+            *g = Some(Instant::now());
+        }
+        dovuta
+    }
+
+    /// The Comune's client, rebuilt when its stored access changed (a fixed configuration).
+    pub(crate) async fn client(&self, comune_id: i64) -> Result<Arc<ClientComune>, ErroreWorker> {
+        let (impronta, accesso) = leggi_accesso(&self.store, &self.chiave, comune_id).await?;
+        if let Some(c) = self.client_in_cache(comune_id)
+            && c.impronta == impronta
+        {
+            return Ok(c);
+        }
+        let opzioni = OpzioniAccesso {
+            orologio: self.opzioni.orologio.clone(),
+            politica: self.opzioni.politica,
+            completa_dopo_registrazione: true,
+        };
+        let client = costruisci(&self.store, comune_id, &accesso, &opzioni).await?;
+        let c = Arc::new(ClientComune {
+            impronta,
+            client: Arc::new(client),
+        });
+        self.client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(comune_id, c.clone());
+        Ok(c)
+    }
+
+    fn client_in_cache(&self, comune_id: i64) -> Option<Arc<ClientComune>> {
+        self.client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&comune_id)
+            .cloned()
+    }
+
+    pub(crate) fn semaforo(&self, comune_id: i64) -> Arc<Semaphore> {
+        self.semafori
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(comune_id)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.opzioni.concorrenza_per_comune.max(1))))
+            .clone()
+    }
+
+    /// Queues a job unless this process already did.
+    pub(crate) async fn accoda_una_volta(
+        &self,
+        job: &store::jobs::NuovoJob,
+    ) -> Result<(), ErroreWorker> {
+        let chiave = job.chiave.clone().unwrap_or_default();
+        if self
+            .accodati
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&chiave)
+        {
+            return Ok(());
+        }
+        self.store.accoda_job(job).await?;
+        self.accodati
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(chiave);
+        Ok(())
+    }
+
+    pub(crate) fn verificato(&self, impronta: &str) -> bool {
+        self.verificati
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(impronta)
+    }
+
+    pub(crate) fn segna_verificato(&self, impronta: &str) {
+        self.verificati
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(impronta.to_string());
+    }
+}
