@@ -65,6 +65,15 @@ impl Circuito {
         };
     }
 
+    /// Until when the circuit refuses calls (epoch ms), without changing its state: a caller can
+    /// avoid starting work that would stop at this service.
+    pub fn in_pausa_fino_a(&self, ora_ms: i64) -> Option<i64> {
+        match *self.stato.lock().unwrap_or_else(|e| e.into_inner()) {
+            Stato::Aperto { fino_a_ms } if ora_ms < fino_a_ms => Some(fino_a_ms),
+            _ => None,
+        }
+    }
+
     pub fn aperto(&self) -> bool {
         !matches!(
             *self.stato.lock().unwrap_or_else(|e| e.into_inner()),
@@ -104,5 +113,17 @@ mod tests {
         c.successo();
         c.fallimento(0);
         assert_eq!(c.permesso(0), Ok(()));
+    }
+
+    #[test]
+    fn pause_is_read_without_changing_state() {
+        let c = Circuito::new(1, Duration::from_secs(10));
+        assert_eq!(c.in_pausa_fino_a(0), None);
+        c.fallimento(0);
+        assert_eq!(c.in_pausa_fino_a(5_000), Some(10_000));
+        // Reading does not half-open it: the trial call still goes once the pause is over.
+        assert_eq!(c.in_pausa_fino_a(10_000), None);
+        assert_eq!(c.permesso(10_000), Ok(()));
+        assert!(c.permesso(10_001).is_err());
     }
 }

@@ -304,6 +304,16 @@ impl PdndClient {
         &self.config
     }
 
+    /// The first of `servizi` whose circuit breaker is open now, and when it may be tried again.
+    /// A row whose plan needs it should wait instead of redoing its earlier calls.
+    pub fn in_pausa(&self, servizi: &[Servizio]) -> Option<(Servizio, DateTime<Utc>)> {
+        let ora = self.opzioni.orologio.adesso_ms();
+        servizi.iter().find_map(|s| {
+            let fino_a = self.circuiti[s].in_pausa_fino_a(ora)?;
+            Some((*s, DateTime::from_timestamp_millis(fino_a)?))
+        })
+    }
+
     pub fn quota(&self) -> &Arc<dyn ContatoreQuota> {
         &self.opzioni.quota
     }

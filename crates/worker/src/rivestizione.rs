@@ -56,6 +56,11 @@ enum Arresto {
 }
 
 pub async fn esegui(client: &PdndClient, riga: Riga<'_>) -> Result<EsitoRiga, ErroreAnpr> {
+    // A row stopped at a paused service would be released and redone, repeating (and counting
+    // against the quota) every call before it: while any service of the plan is paused, wait.
+    if let Some((servizio, fino_a)) = client.in_pausa(&riga.piano.servizi()) {
+        return Err(ErroreAnpr::CircuitoAperto { servizio, fino_a });
+    }
     let mut r = EsitoRiga::default();
     match passi(client, &riga, &mut r).await {
         Ok(()) => {
