@@ -1,6 +1,7 @@
 //! A convention's approval policy, volume caps and validity (DESIGN §1, §2). They are stored as
 //! JSON, so each has a stable serde form.
 
+use crate::numeri::migliaia;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -91,19 +92,6 @@ impl Validita {
     pub fn valida_il(&self, data: NaiveDate) -> bool {
         self.dal <= data && self.al.is_none_or(|al| data <= al)
     }
-}
-
-/// Italian digit grouping: 12345 → "12.345".
-fn migliaia(n: u64) -> String {
-    let cifre = n.to_string();
-    let mut out = String::with_capacity(cifre.len() + cifre.len() / 3);
-    for (i, c) in cifre.chars().enumerate() {
-        if i > 0 && (cifre.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

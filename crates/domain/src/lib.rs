@@ -8,6 +8,7 @@ pub mod esito;
 pub mod gruppi;
 pub mod id_anpr;
 pub mod luoghi;
+pub mod numeri;
 pub mod richiesta;
 pub mod ruolo;
 mod testo;

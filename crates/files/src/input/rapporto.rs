@@ -1,5 +1,6 @@
 //! The report of `rivesto input check`: problems by line, then totals (DESIGN §5).
 
+use domain::numeri::migliaia;
 use std::fmt;
 
 use domain::tipo::TipoIdentificativo;
@@ -64,19 +65,6 @@ impl RifiutoFile {
         })
         .to_string()
     }
-}
-
-/// 50000000 → "50.000.000", as an Italian reader expects.
-fn migliaia(n: u64) -> String {
-    let cifre = n.to_string();
-    let mut out = String::with_capacity(cifre.len() + cifre.len() / 3);
-    for (i, c) in cifre.chars().enumerate() {
-        if i > 0 && (cifre.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -300,13 +288,6 @@ impl Rapporto {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thousands_use_dots() {
-        assert_eq!(migliaia(50_000_000), "50.000.000");
-        assert_eq!(migliaia(999), "999");
-        assert_eq!(migliaia(1000), "1.000");
-    }
 
     #[test]
     fn refusals_exit_with_2() {
