@@ -86,7 +86,7 @@ async fn comune_add(g: &Globali, a: ComuneAddArgs) -> anyhow::Result<ExitCode> {
     };
     // Everything that can fail is checked before the first write.
     let chiave = master_key(g)?;
-    let accesso = crate::accesso::importa(&a.config)?;
+    let accesso = web::onboarding::importa(&a.config)?;
     let store = apri_store(g).await?;
     if store.comune_per_istat(&nuovo.codice_istat).await?.is_some() {
         anyhow::bail!("il Comune {} esiste già", nuovo.codice_istat);

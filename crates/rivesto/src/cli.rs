@@ -82,8 +82,10 @@ pub enum Comando {
         #[command(subcommand)]
         comando: AdminComando,
     },
+    /// The web application, and the batch engine in the same process unless --no-worker.
+    Serve(ServeArgs),
     /// The batch engine only: processes approved requests until Ctrl-C or SIGTERM.
-    Worker,
+    Worker(WorkerArgs),
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -96,6 +98,59 @@ pub struct DemoArgs {
     /// Address for the simulator (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct WorkerArgs {
+    /// A lease not renewed for this many seconds is reclaimed by another worker.
+    #[arg(long, env = "RIVESTO_WORKER_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..))]
+    pub lease_secs: u64,
+    /// Rows claimed at a time.
+    #[arg(long, env = "RIVESTO_WORKER_CHUNK", default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+    pub chunk_size: i64,
+    /// Rows of one Comune looked up at the same time, toward ANPR.
+    #[arg(long, env = "RIVESTO_WORKER_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub concurrency: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "RIVESTO_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Web application only: run `rivesto worker` processes separately.
+    #[arg(long)]
+    pub no_worker: bool,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "RIVESTO_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "RIVESTO_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The URL users reach the app at (e.g. https://rivesto.comune.example.it). When it is https,
+    /// cookies are Secure and `__Host-`, and HSTS is sent, even behind a proxy that ends TLS.
+    #[arg(long, env = "RIVESTO_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+    /// A reverse proxy (CIDR, repeatable) whose X-Forwarded-For gives the client address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "RIVESTO_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    pub trusted_proxy: Vec<web::stato::ReteIp>,
+    /// E-mail notifications: smtp://host:port (plain, local relay), smtps://user:pass@host or
+    /// smtp://user:pass@host?tls=starttls. Without it notifications stay in the app.
+    #[arg(long, env = "RIVESTO_SMTP_URL")]
+    pub smtp_url: Option<url::Url>,
+    /// The From address of notification e-mails.
+    #[arg(
+        long,
+        env = "RIVESTO_SMTP_FROM",
+        default_value = "Rivesto <rivesto@localhost>"
+    )]
+    pub smtp_from: String,
+    #[command(flatten)]
+    pub worker: WorkerArgs,
 }
 
 #[derive(Args, Debug)]
@@ -436,7 +491,8 @@ pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
         Comando::Input { comando } => crate::input::esegui(comando),
         Comando::Migrate(a) => crate::migrazione::esegui(&g, a).await,
         Comando::Admin { comando } => crate::admin::esegui(&g, comando).await,
-        Comando::Worker => crate::elaborazione::esegui(&g).await,
+        Comando::Serve(a) => crate::servizio::esegui(&g, a).await,
+        Comando::Worker(a) => crate::elaborazione::esegui(&g, &a).await,
         Comando::Bench {
             comando:
                 BenchComando::Anpr {

@@ -5,7 +5,7 @@
 //! application lands, this is the product's tour.
 
 use crate::cli::{DemoArgs, Globali};
-use crate::demo_dati::{Account, Seme};
+use anpr_sim::SimHandle;
 use anyhow::Context as _;
 use domain::richiesta::{Attore as AttoreDominio, Azione, EsitoTransizione, StatoRichiesta};
 use std::path::Path;
@@ -13,10 +13,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use store::richieste::{NuovaRichiesta, stato};
 use store::{Attore, ChiaveMaestra, OpzioniMigrazione, Store};
+use web::demo::{Account, Onboarding, Seme};
 use worker::{Istantanea, Motore, OpzioniMotore};
 
-/// The example request, embedded so the demo runs from any folder.
-pub const RICHIESTA_ESEMPIO: &str = include_str!("../../../examples/richiesta-esempio.csv");
+use web::demo::RICHIESTA_ESEMPIO;
 const RIGHE_ANTEPRIMA: usize = 6;
 const ATTESA_MASSIMA: Duration = Duration::from_secs(120);
 
@@ -28,7 +28,7 @@ pub async fn esegui(g: &Globali, a: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let listener = tokio::net::TcpListener::bind(a.listen).await?;
     let indirizzo = listener.local_addr()?;
-    let (sim, onboarding) = crate::demo_dati::avvia_simulatore(&cartella, listener).await?;
+    let (sim, onboarding) = avvia_simulatore(&cartella, listener).await?;
     println!("Simulatore ANPR in ascolto su http://{indirizzo}");
 
     let chiave_file = cartella.join("master.key");
@@ -40,7 +40,7 @@ pub async fn esegui(g: &Globali, a: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("Database: {url}");
     println!("Master key: {}\n", chiave_file.display());
 
-    let seme = crate::demo_dati::semina(&store, &chiave, &onboarding).await?;
+    let seme = web::demo::semina(&store, &chiave, &onboarding).await?;
     stampa_account(&seme.account);
 
     let risultato = richiesta_esempio(&store, &seme, &chiave_file, &cartella).await;
@@ -93,14 +93,14 @@ async fn richiesta_esempio(
     let motore = Motore::new(store.clone(), ChiaveMaestra::da_file(chiave_file)?, opzioni);
     elabora(&motore, richiesta).await?;
     println!("elaborata dal worker: COMPLETATA\n");
-    crate::demo_dati::stampa_esiti(store, richiesta).await?;
+    stampa_esiti(store, richiesta).await?;
     let chiave = ChiaveMaestra::da_file(chiave_file)?;
     stampa_file(store, &chiave, richiesta, cartella).await
 }
 
 /// Parses the example, snapshots the profile and submits it as the STANDARD user.
 async fn invia(store: &Store, seme: &Seme) -> anyhow::Result<i64> {
-    let righe = crate::demo_dati::righe_da_testo(RICHIESTA_ESEMPIO)?;
+    let righe = web::demo::righe_da_testo(RICHIESTA_ESEMPIO)?;
     let conv = &seme.convenzione_manuale;
     let istantanea = Istantanea::componi(store, conv.id, seme.standard.id, "LoA2").await?;
     let nuova = NuovaRichiesta {
@@ -219,4 +219,39 @@ fn conteggi(sim: &anpr_sim::SimHandle) -> String {
         .map(|(s, n)| format!("{s} {n}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Starts the simulator with one registered client per Comune and writes each Comune's
+/// matching `anpr.toml` and key under `cartella/anpr-sim/<istat>`.
+pub async fn avvia_simulatore(
+    cartella: &Path,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<(SimHandle, Onboarding)> {
+    let indirizzo = listener.local_addr()?;
+    let mut config = anpr_sim::SimConfig::default();
+    let mut file = Vec::new();
+    for istat in web::demo::codici_istat() {
+        let init = anpr_sim::init::scrivi(&cartella.join("anpr-sim").join(istat), indirizzo)?;
+        let registrati = anpr_sim::SimConfig::from_clients_file(&init.clienti)?;
+        config.clients.extend(registrati.clients);
+        file.push(init.anpr_toml);
+    }
+    let sim = anpr_sim::avvia(config, listener).await?;
+    Ok((sim, Onboarding(file)))
+}
+
+/// Each row's outcome, as the engine stored it.
+async fn stampa_esiti(store: &Store, richiesta: i64) -> anyhow::Result<()> {
+    println!("== Esiti per riga");
+    for r in store.righe(richiesta, 0, 10_000).await? {
+        println!(
+            "riga {:>3} {:<6} {:<16} {:<13} {}",
+            r.numero,
+            r.tipo.as_str(),
+            r.identificativo.as_deref().unwrap_or(""),
+            r.esito.map(|e| e.to_string()).unwrap_or_default(),
+            r.messaggio.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! migrated database; on PostgreSQL it connects as the runtime role.
 
 use crate::admin::apri_store;
-use crate::cli::Globali;
+use crate::cli::{Globali, WorkerArgs};
 use crate::segreti::master_key;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,10 +16,20 @@ pub fn cartella_risultati(data_dir: &Path) -> std::io::Result<PathBuf> {
     std::path::absolute(data_dir.join("risultati"))
 }
 
-pub async fn esegui(g: &Globali) -> anyhow::Result<ExitCode> {
+/// The engine's settings from the command line.
+pub fn opzioni(g: &Globali, a: &WorkerArgs) -> std::io::Result<OpzioniMotore> {
+    Ok(OpzioniMotore {
+        durata_lease: std::time::Duration::from_secs(a.lease_secs),
+        dimensione_blocco: a.chunk_size,
+        concorrenza_per_comune: usize::try_from(a.concurrency).unwrap_or(8),
+        ..OpzioniMotore::new(cartella_risultati(&g.data_dir)?)
+    })
+}
+
+pub async fn esegui(g: &Globali, a: &WorkerArgs) -> anyhow::Result<ExitCode> {
     let chiave = master_key(g)?;
     let store = apri_store(g).await?;
-    let opzioni = OpzioniMotore::new(cartella_risultati(&g.data_dir)?);
+    let opzioni = opzioni(g, a)?;
     eprintln!(
         "Worker {} avviato su {}; file di risposta in {}. Ctrl-C o SIGTERM per fermarlo.",
         opzioni.id_processo,
@@ -35,7 +45,7 @@ pub async fn esegui(g: &Globali) -> anyhow::Result<ExitCode> {
 
 /// Completes on Ctrl-C or SIGTERM (what systemd and container runtimes send). The engine
 /// finishes the pass in progress, so no lease is left to expire.
-async fn arresto() {
+pub async fn arresto() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

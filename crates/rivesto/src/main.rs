@@ -1,17 +1,16 @@
 //! `rivesto`: the one binary (DESIGN §6).
 
-mod accesso;
 mod admin;
 mod bench;
 mod cli;
 mod demo;
-mod demo_dati;
 mod elaborazione;
 mod input;
 mod logging;
 mod memoria;
 mod migrazione;
 mod segreti;
+mod servizio;
 mod sim;
 mod valori;
 mod verifica;

@@ -199,11 +199,9 @@ pub fn fine_giorno(s: &str) -> anyhow::Result<i64> {
 /// The convention's default output layout: every field of its groups, with DESIGN §5's
 /// defaults, in the form the `files` crate reads.
 pub fn tracciato(campi: &[GruppoCampi]) -> anyhow::Result<serde_json::Value> {
-    let codici = campi
-        .iter()
-        .flat_map(|g| files::output::catalogo::campi_del_gruppo(*g))
-        .collect();
-    Ok(serde_json::to_value(files::output::Layout::new(codici))?)
+    Ok(serde_json::to_value(files::output::Layout::per_gruppi(
+        campi,
+    ))?)
 }
 
 fn ampiezza(a: Ambito) -> u8 {

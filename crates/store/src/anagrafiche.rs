@@ -575,6 +575,20 @@ impl Store {
         })
     }
 
+    pub async fn utente_per_username(&self, username: &str) -> Result<Option<Utente>, ErroreStore> {
+        let sql = format!("SELECT {COLONNE_UTENTE} FROM utenti WHERE username = $1");
+        leggi!(self, |ex| {
+            let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(username)
+                .fetch_optional(ex)
+                .await?;
+            Ok(match r {
+                Some(r) => Some(utente_da_riga!(r)),
+                None => None,
+            })
+        })
+    }
+
     /// The user when `password` matches its hash, whether active or not (the caller decides);
     /// `None` for an unknown username or a wrong password.
     pub async fn verifica_password(

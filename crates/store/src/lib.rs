@@ -9,11 +9,15 @@ mod macros;
 
 pub mod anagrafiche;
 pub mod audit;
+pub mod autenticazione;
 mod connessione;
+pub mod elenchi;
 mod errore;
+pub mod gestione;
 pub mod id_operazione;
 pub mod jobs;
 mod migrazioni;
+pub mod notifiche;
 pub mod quote;
 #[macro_use]
 pub mod richieste;
@@ -22,6 +26,7 @@ mod lease;
 pub mod segreti;
 mod sessioni;
 mod tempo;
+pub mod token_api;
 
 pub use audit::{Attore, Audit, EsitoVerifica, VoceAudit};
 pub use connessione::Store;

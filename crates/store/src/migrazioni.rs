@@ -16,16 +16,60 @@ use std::str::FromStr as _;
 
 pub const RUOLO_RUNTIME_PREDEFINITO: &str = "rivesto_app";
 
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "schema",
-    include_str!("../migrations/sqlite/0001_schema.sql"),
-)];
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "schema",
-    include_str!("../migrations/postgres/0001_schema.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "schema",
+        include_str!("../migrations/sqlite/0001_schema.sql"),
+    ),
+    (
+        2,
+        "autenticazione",
+        include_str!("../migrations/sqlite/0002_autenticazione.sql"),
+    ),
+    (
+        3,
+        "notifiche",
+        include_str!("../migrations/sqlite/0003_notifiche.sql"),
+    ),
+    (
+        4,
+        "token_api",
+        include_str!("../migrations/sqlite/0004_token_api.sql"),
+    ),
+    (
+        5,
+        "richieste_web",
+        include_str!("../migrations/sqlite/0005_richieste_web.sql"),
+    ),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "schema",
+        include_str!("../migrations/postgres/0001_schema.sql"),
+    ),
+    (
+        2,
+        "autenticazione",
+        include_str!("../migrations/postgres/0002_autenticazione.sql"),
+    ),
+    (
+        3,
+        "notifiche",
+        include_str!("../migrations/postgres/0003_notifiche.sql"),
+    ),
+    (
+        4,
+        "token_api",
+        include_str!("../migrations/postgres/0004_token_api.sql"),
+    ),
+    (
+        5,
+        "richieste_web",
+        include_str!("../migrations/postgres/0005_richieste_web.sql"),
+    ),
+];
 
 /// Options of `migra`. Only PostgreSQL reads them.
 #[derive(Clone)]

@@ -126,6 +126,11 @@ impl Motore {
         }
     }
 
+    /// The owner name of this engine's leases.
+    pub fn id_processo(&self) -> &str {
+        &self.opzioni.id_processo
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

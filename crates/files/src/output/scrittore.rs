@@ -88,6 +88,17 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The default layout of a convention or profile: every field of each group, in catalogue
+    /// order.
+    pub fn per_gruppi(gruppi: &[domain::gruppi::GruppoCampi]) -> Layout {
+        Layout::new(
+            gruppi
+                .iter()
+                .flat_map(|g| super::catalogo::campi_del_gruppo(*g))
+                .collect(),
+        )
+    }
+
     /// The defaults of DESIGN §5: CSV, UTF-8 with BOM, `gg/mm/aaaa`, 100,000 rows per part.
     pub fn new(campi: Vec<CodiceCampo>) -> Layout {
         Layout {

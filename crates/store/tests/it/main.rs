@@ -5,12 +5,17 @@ mod supporto;
 
 mod anagrafiche;
 mod audit;
+mod autenticazione;
 mod concorrenza;
+mod elenchi;
+mod gestione;
 mod jobs;
 mod migrazioni;
+mod notifiche;
 mod richieste;
 mod segreti;
 mod sessioni;
+mod token_api;
 
 /// Instantiates each named contract test for both engines.
 #[macro_export]

@@ -1,8 +1,7 @@
-//! The demo's world: the simulator with one PDND client per Comune, and the Comuni, Enti,
-//! conventions and users seeded through the same store calls as `rivesto admin`.
+//! The demo's world: two Comuni (each with the ANPR access of one simulator client), three
+//! Enti, their conventions and users of every role, seeded through the same store calls as
+//! `rivesto admin`. `rivesto demo` and the web tests start from it.
 
-use crate::segreti::attore_admin_cli;
-use anpr_sim::SimHandle;
 use domain::ambito::Ambito;
 use domain::esito::Esito;
 use domain::gruppi::GruppoCampi;
@@ -10,7 +9,7 @@ use domain::richiesta::Attore as AttoreDominio;
 use domain::ruolo::Ruolo;
 use domain::tipo::TipoIdentificativo;
 use files::input::{EsitoRiga, Limiti, Opzioni, RigaAnalizzata, Rilascio};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use store::anagrafiche::{
     Approvazione, Convenzione, NuovaConvenzione, NuovoComune, NuovoUtente, TipoCodiceEnte,
 };
@@ -40,26 +39,13 @@ const ENTI: [(&str, &str, TipoCodiceEnte, &str); 3] = [
     ),
 ];
 
-/// The onboarding file of each Comune, in the order of [`COMUNI`].
-pub struct Onboarding(Vec<PathBuf>);
+/// The onboarding file of each Comune, in the order of [`COMUNI`] (written by
+/// `anpr_sim::init::scrivi`, one per Comune, all registered in one simulator).
+pub struct Onboarding(pub Vec<PathBuf>);
 
-/// Starts the simulator with one registered client per Comune and writes each Comune's
-/// matching `anpr.toml` and key under `cartella/anpr-sim/<istat>`.
-pub async fn avvia_simulatore(
-    cartella: &Path,
-    listener: tokio::net::TcpListener,
-) -> anyhow::Result<(SimHandle, Onboarding)> {
-    let indirizzo = listener.local_addr()?;
-    let mut config = anpr_sim::SimConfig::default();
-    let mut file = Vec::new();
-    for (istat, ..) in COMUNI {
-        let init = anpr_sim::init::scrivi(&cartella.join("anpr-sim").join(istat), indirizzo)?;
-        let registrati = anpr_sim::SimConfig::from_clients_file(&init.clienti)?;
-        config.clients.extend(registrati.clients);
-        file.push(init.anpr_toml);
-    }
-    let sim = anpr_sim::avvia(config, listener).await?;
-    Ok((sim, Onboarding(file)))
+/// The ISTAT codes of the demo's Comuni, in the order [`Onboarding`] expects.
+pub fn codici_istat() -> [&'static str; 2] {
+    COMUNI.map(|c| c.0)
 }
 
 /// A seeded user, with the two views of them the workflow needs.
@@ -85,6 +71,16 @@ impl UtenteDemo {
     }
 }
 
+/// Who the seeding is recorded as in the archive.
+pub fn attore_demo() -> Attore {
+    Attore {
+        nome: "demo".into(),
+        ruolo: None,
+        comune: None,
+        ente: None,
+    }
+}
+
 /// One line of the printed accounts.
 pub struct Account {
     pub username: String,
@@ -92,6 +88,9 @@ pub struct Account {
     pub appartenenza: String,
     pub password: String,
 }
+
+/// The example request, embedded so the demo runs from any folder.
+pub const RICHIESTA_ESEMPIO: &str = include_str!("../../../examples/richiesta-esempio.csv");
 
 pub struct Seme {
     pub account: Vec<Account>,
@@ -107,7 +106,7 @@ pub async fn semina(
     chiave: &ChiaveMaestra,
     onboarding: &Onboarding,
 ) -> anyhow::Result<Seme> {
-    let a = attore_admin_cli();
+    let a = attore_demo();
     let mut comuni = Vec::new();
     for ((istat, belfiore, nome, sigla), toml) in COMUNI.iter().zip(&onboarding.0) {
         let nuovo = NuovoComune {
@@ -117,7 +116,7 @@ pub async fn semina(
             sigla: (*sigla).into(),
         };
         let id = store.crea_comune(&nuovo, &a).await?;
-        let accesso = crate::accesso::importa(toml)?;
+        let accesso = crate::onboarding::importa(toml)?;
         store
             .imposta_accesso_anpr(id, &accesso.toml, &accesso.file, chiave, &a)
             .await?;
@@ -175,7 +174,7 @@ async fn convenzioni(
             comune_id,
             ente_id,
             nome: nome.into(),
-            tracciato: crate::valori::tracciato(&campi)?,
+            tracciato: serde_json::to_value(files::output::Layout::per_gruppi(&campi))?,
             campi,
             ambito,
             approvazione,
@@ -187,7 +186,7 @@ async fn convenzioni(
             conservazione_giorni: 7,
             ricerca_nazionale: false,
         };
-        let id = store.crea_convenzione(&nuova, &attore_admin_cli()).await?;
+        let id = store.crea_convenzione(&nuova, &attore_demo()).await?;
         create.push(store.convenzione(id).await?);
     }
     create
@@ -238,10 +237,10 @@ async fn utenti(
             ente_id: ente.map(|i| enti[i]),
             codice_utente: username.chars().take(20).collect(),
         };
-        let id = store.crea_utente(&nuovo, &attore_admin_cli()).await?;
+        let id = store.crea_utente(&nuovo, &attore_demo()).await?;
         if let Some(c) = profilo.map(|i| &convenzioni[i]) {
             store
-                .imposta_profilo(id, c.id, &c.campi, c.ambito, &attore_admin_cli())
+                .imposta_profilo(id, c.id, &c.campi, c.ambito, &attore_demo())
                 .await?;
         }
         let appartenenza = match (comune, ente) {
@@ -280,16 +279,13 @@ async fn utenti(
 }
 
 /// 16 characters from an alphabet without look-alikes (0/O, 1/l/I): about 90 bits.
-fn password_casuale() -> anyhow::Result<String> {
-    use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+pub fn password_casuale() -> anyhow::Result<String> {
     const ALFABETO: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let limite = 256 - 256 % ALFABETO.len();
     let mut out = String::new();
     let mut byte = [0u8; 64];
     while out.len() < 16 {
-        SystemRandom::new()
-            .fill(&mut byte)
-            .map_err(|_| anyhow::anyhow!("generatore casuale non disponibile"))?;
+        rand::fill(&mut byte);
         // Rejection sampling keeps every character equally likely.
         for b in byte.iter().map(|b| usize::from(*b)).filter(|b| *b < limite) {
             if out.len() < 16 {
@@ -311,7 +307,8 @@ pub fn righe_da_testo(testo: &str) -> anyhow::Result<Vec<NuovaRiga>> {
     Ok(righe)
 }
 
-fn nuova_riga(r: RigaAnalizzata) -> NuovaRiga {
+/// One analysed input row as the store keeps it.
+pub fn nuova_riga(r: RigaAnalizzata) -> NuovaRiga {
     let (duplicato_di, esito, messaggio) = match r.esito {
         EsitoRiga::Valida => (None, None, None),
         EsitoRiga::Duplicata { di } => (i64::try_from(di).ok(), None, None),
@@ -334,29 +331,13 @@ fn nuova_riga(r: RigaAnalizzata) -> NuovaRiga {
     }
 }
 
-/// Each row's outcome, as the engine stored it.
-pub async fn stampa_esiti(store: &Store, richiesta: i64) -> anyhow::Result<()> {
-    println!("== Esiti per riga");
-    for r in store.righe(richiesta, 0, 10_000).await? {
-        println!(
-            "riga {:>3} {:<6} {:<16} {:<13} {}",
-            r.numero,
-            r.tipo.as_str(),
-            r.identificativo.as_deref().unwrap_or(""),
-            r.esito.map(|e| e.to_string()).unwrap_or_default(),
-            r.messaggio.as_deref().unwrap_or("")
-        );
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn righe_dell_esempio() {
-        let righe = righe_da_testo(crate::demo::RICHIESTA_ESEMPIO).unwrap();
+        let righe = righe_da_testo(RICHIESTA_ESEMPIO).unwrap();
         assert_eq!(righe.len(), 12);
         // Line 12 has a wrong check character; line 13 repeats line 2.
         let invalida = righe.iter().find(|r| r.numero == 12).unwrap();
@@ -380,7 +361,7 @@ mod tests {
     fn password_casuali_diverse() {
         let a = password_casuale().unwrap();
         assert_eq!(a.chars().count(), 16);
-        assert!(a.len() >= crate::admin::LUNGHEZZA_MINIMA_PASSWORD);
+        assert!(a.len() >= 12);
         assert!(!a.contains(['0', 'O', '1', 'l', 'I']));
         assert_ne!(a, password_casuale().unwrap());
     }

@@ -1,0 +1,71 @@
+//! `rivesto serve`: the web application, with the batch engine in the same process unless
+//! `--no-worker` (DESIGN §6). It refuses to start without the master key and says how to make
+//! one. On SQLite it applies pending migrations at start-up (one file, one owner); on
+//! PostgreSQL migrations are `rivesto migrate`'s job, run as the owner role.
+
+use crate::admin::apri_store;
+use crate::cli::{Globali, ServeArgs};
+use crate::segreti::master_key;
+use std::process::ExitCode;
+use store::OpzioniMigrazione;
+use web::stato::ConfigSmtp;
+use web::{Applicazione, ConfigWeb};
+use worker::Motore;
+
+pub async fn esegui(g: &Globali, a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let chiave = master_key(g)?;
+    if g.database_url.starts_with("sqlite:") {
+        store::migra(&g.database_url, &OpzioniMigrazione::default()).await?;
+    }
+    let store = apri_store(g).await?;
+    let mut config = ConfigWeb::new(crate::elaborazione::cartella_risultati(&g.data_dir)?);
+    config.public_url = a.public_url.clone();
+    config.proxy_fidati = a.trusted_proxy.clone();
+    config.smtp = a.smtp_url.clone().map(|url| ConfigSmtp {
+        url,
+        mittente: a.smtp_from.clone(),
+    });
+    let tls = match (&a.tls_cert, &a.tls_key) {
+        (Some(c), Some(k)) => Some(web::server::ConfigTls::da_file(c, k)?),
+        _ => None,
+    };
+    let app = Applicazione::costruisci(store.clone(), chiave, config).await?;
+    let listener = tokio::net::TcpListener::bind(a.listen).await?;
+    let schema = if tls.is_some() { "https" } else { "http" };
+    println!(
+        "Rivesto in ascolto su {schema}://{}",
+        listener.local_addr()?
+    );
+    if let Some(u) = &a.public_url {
+        println!("URL pubblico: {u}");
+    }
+
+    let motore = if a.no_worker {
+        println!("Worker non avviato (--no-worker): avviare `rivesto worker` a parte.");
+        None
+    } else {
+        let opzioni = crate::elaborazione::opzioni(g, &a.worker)?;
+        let motore = Motore::new(store.clone(), master_key(g)?, opzioni);
+        println!(
+            "Worker {} avviato nello stesso processo.",
+            motore.id_processo()
+        );
+        Some(tokio::spawn(async move {
+            motore.esegui_finche(crate::elaborazione::arresto()).await;
+        }))
+    };
+    let router = app.router();
+    let esito = match tls {
+        Some(tls) => {
+            web::server::servi_tls(listener, router, tls, crate::elaborazione::arresto()).await
+        }
+        None => web::server::servi(listener, router, crate::elaborazione::arresto()).await,
+    };
+    if let Some(m) = motore {
+        let _ = m.await;
+    }
+    store.chiudi().await;
+    esito?;
+    eprintln!("Rivesto fermato.");
+    Ok(ExitCode::SUCCESS)
+}

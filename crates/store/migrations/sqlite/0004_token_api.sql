@@ -1,0 +1,2 @@
+-- token_api: tables added with the web application (filled in by its owner).
+SELECT 1;

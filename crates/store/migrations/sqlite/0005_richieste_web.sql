@@ -1,0 +1,2 @@
+-- richieste_web: tables added with the web application (filled in by its owner).
+SELECT 1;

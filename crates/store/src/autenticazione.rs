@@ -1,0 +1,1 @@
+//! Sign-in data: TOTP secrets, password resets, failed sign-in throttling (web W1).

@@ -1,0 +1,1 @@
+//! Lists for the web pages: requests by scope, files (web W2).

@@ -1,0 +1,1 @@
+//! API tokens, stored hashed (web W4).

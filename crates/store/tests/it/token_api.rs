@@ -1,0 +1,1 @@
+//! Contract tests: token_api.

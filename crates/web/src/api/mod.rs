@@ -1,0 +1,8 @@
+//! (area: api)
+
+use crate::stato::StatoApp;
+use axum::Router;
+
+pub fn rotte() -> Router<StatoApp> {
+    Router::new()
+}

@@ -1,0 +1,11 @@
+//! The web app over real HTTP on loopback: a fresh SQLite database, master key and ANPR
+//! simulator per test (see `aiuto`). One module per feature.
+
+mod aiuto;
+
+mod amministrazione;
+mod api;
+mod autenticazione;
+mod isolamento;
+mod notifiche;
+mod richieste;
