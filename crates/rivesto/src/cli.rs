@@ -60,7 +60,7 @@ pub enum LogFormat {
 
 #[derive(Subcommand, Debug)]
 pub enum Comando {
-    /// The whole workflow on a fresh SQLite under <data-dir>/demo, with the ANPR simulator
+    /// The web app on a fresh SQLite under <data-dir>/demo, with the ANPR simulator and the worker
     /// in-process: seeded Comuni, Enti, conventions and users, and the example request processed.
     Demo(DemoArgs),
     /// ANPR onboarding tools.
@@ -86,6 +86,8 @@ pub enum Comando {
     Serve(ServeArgs),
     /// The batch engine only: processes approved requests until Ctrl-C or SIGTERM.
     Worker(WorkerArgs),
+    /// An automation client over the JSON API (the token is read from an environment variable).
+    Client(ClientArgs),
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -93,10 +95,66 @@ pub enum Comando {
     },
 }
 
+/// `rivesto client`: exit 0 done (or submitted, without --wait), 1 rejected, failed, cancelled
+/// or refused by the server, 2 usage or connection error.
+#[derive(Args, Debug)]
+pub struct ClientArgs {
+    /// The address of Rivesto, e.g. https://rivesto.comune.example.it
+    #[arg(long, env = "RIVESTO_URL")]
+    pub url: url::Url,
+    /// The NAME of the environment variable that holds the API token (never the token itself).
+    #[arg(long, default_value = "RIVESTO_TOKEN")]
+    pub token_env: String,
+    #[command(subcommand)]
+    pub comando: ClientComando,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClientComando {
+    /// Submits a file (CSV or XLSX) as a new request, and prints its id.
+    Submit(ClientSubmitArgs),
+    /// Prints the state and progress of a request (JSON on stdout).
+    Status {
+        /// The request's id, as printed by submit.
+        id: String,
+    },
+    /// Downloads the result files of a request.
+    Download {
+        id: String,
+        /// The folder for the files (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ClientSubmitArgs {
+    /// The input file (tracciato di input, DESIGN §5).
+    pub file: PathBuf,
+    /// The convention's id (GET /api/v1/convenzioni lists them).
+    #[arg(long)]
+    pub convenzione: String,
+    /// Numero di pratica or protocollo.
+    #[arg(long)]
+    pub motivo: String,
+    /// Reference date AAAA-MM-GG (default today).
+    #[arg(long)]
+    pub data_riferimento: Option<String>,
+    /// Waits until the request is final, then downloads its files into --out.
+    #[arg(long)]
+    pub wait: bool,
+    /// Where --wait puts the files.
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+    /// Milliseconds between status checks while waiting.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..))]
+    pub intervallo_ms: u64,
+}
+
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Address for the simulator (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:0")]
+    /// Address of the web app (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 }
 
@@ -493,6 +551,7 @@ pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
         Comando::Admin { comando } => crate::admin::esegui(&g, comando).await,
         Comando::Serve(a) => crate::servizio::esegui(&g, a).await,
         Comando::Worker(a) => crate::elaborazione::esegui(&g, &a).await,
+        Comando::Client(a) => crate::client::esegui(a).await,
         Comando::Bench {
             comando:
                 BenchComando::Anpr {

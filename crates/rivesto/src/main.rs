@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod cli;
+mod client;
 mod demo;
 mod elaborazione;
 mod input;

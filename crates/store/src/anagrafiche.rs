@@ -1,7 +1,7 @@
 //! Comuni (with their ANPR access), Enti, Convenzioni, Utenti and Profili (DESIGN §1).
 
 use crate::audit::ConnessioneAudit as _;
-use crate::{Attore, Audit, ChiaveMaestra, ErroreStore, Segreto, Store, tempo::adesso_ms};
+use crate::{Attore, Audit, ChiaveMaestra, ErroreStore, Segreto, Store};
 use domain::ambito::Ambito;
 use domain::gruppi::GruppoCampi;
 use serde_json::json;
@@ -177,7 +177,7 @@ impl Store {
             .bind(&c.belfiore)
             .bind(&c.nome)
             .bind(&c.sigla)
-            .bind(adesso_ms())
+            .bind(self.adesso_ms())
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
@@ -406,7 +406,7 @@ impl Store {
             .bind(tipo_codice.as_str())
             .bind(nome)
             .bind(codice_ufficio)
-            .bind(adesso_ms())
+            .bind(self.adesso_ms())
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
@@ -491,7 +491,7 @@ impl Store {
             .bind(c.tracciato.to_string())
             .bind(c.conservazione_giorni)
             .bind(c.ricerca_nazionale)
-            .bind(adesso_ms())
+            .bind(self.adesso_ms())
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
@@ -554,7 +554,7 @@ impl Store {
             .bind(u.comune_id)
             .bind(u.ente_id)
             .bind(&u.codice_utente)
-            .bind(adesso_ms())
+            .bind(self.adesso_ms())
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;

@@ -6,6 +6,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 use std::path::Path;
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// SQLite waits this long for another writer (another process on the same file) before it
@@ -13,10 +14,29 @@ use std::time::Duration;
 const ATTESA_SQLITE: Duration = Duration::from_secs(30);
 
 /// Storage on SQLite or PostgreSQL. Cloning is cheap: the pools are shared.
+///
+/// The times it stamps (creation, submission, updates, job due times, leases) come from its
+/// clock: the system clock, or the one a test or the worker injects with [`Store::con_orologio`],
+/// so that a process and its store never disagree about "now". Audit entries are the exception:
+/// they record the real time at which they were appended.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) motore: Motore,
+    orologio: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
 #[derive(Clone, Debug)]
-pub enum Store {
+pub(crate) enum Motore {
     Sqlite(PoolSqlite),
     Postgres(PgPool),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("motore", &self.motore)
+            .finish_non_exhaustive()
+    }
 }
 
 /// SQLite allows one writer at a time. A pool of ONE write connection queues this process's
@@ -34,7 +54,7 @@ impl Store {
     /// It does not migrate: see [`crate::migra`].
     pub async fn connetti(url: &str) -> Result<Store, ErroreStore> {
         if url.starts_with("sqlite:") {
-            Ok(Store::Sqlite(connetti_sqlite(url).await?))
+            Ok(Store::nuovo(Motore::Sqlite(connetti_sqlite(url).await?)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opzioni = PgConnectOptions::from_str(url)
                 .map_err(|_| ErroreStore::UrlNonValido(senza_password(url)))?;
@@ -43,24 +63,42 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(opzioni)
                 .await?;
-            Ok(Store::Postgres(pool))
+            Ok(Store::nuovo(Motore::Postgres(pool)))
         } else {
             Err(ErroreStore::UrlNonValido(senza_password(url)))
         }
     }
 
+    fn nuovo(motore: Motore) -> Store {
+        Store {
+            motore,
+            orologio: Arc::new(crate::tempo::adesso_ms),
+        }
+    }
+
+    /// The same store with another clock (milliseconds since the Unix epoch).
+    pub fn con_orologio(mut self, orologio: impl Fn() -> i64 + Send + Sync + 'static) -> Store {
+        self.orologio = Arc::new(orologio);
+        self
+    }
+
+    /// "Now" by this store's clock.
+    pub fn adesso_ms(&self) -> i64 {
+        (self.orologio)()
+    }
+
     pub fn is_postgres(&self) -> bool {
-        matches!(self, Store::Postgres(_))
+        matches!(self.motore, Motore::Postgres(_))
     }
 
     /// Closes the pools, waiting for connections in use.
     pub async fn chiudi(&self) {
-        match self {
-            Store::Sqlite(s) => {
+        match &self.motore {
+            Motore::Sqlite(s) => {
                 s.scrittura.close().await;
                 s.lettura.close().await;
             }
-            Store::Postgres(p) => p.close().await,
+            Motore::Postgres(p) => p.close().await,
         }
     }
 }

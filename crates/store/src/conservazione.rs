@@ -2,7 +2,7 @@
 //! of the retention period the identifiers go too, and only their keyed hashes stay.
 
 use crate::audit::ConnessioneAudit as _;
-use crate::{Attore, Audit, ErroreStore, Segreto, Store, tempo::adesso_ms};
+use crate::{Attore, Audit, ErroreStore, Segreto, Store};
 use aws_lc_rs::hmac;
 use serde_json::json;
 use sqlx::Row as _;
@@ -54,7 +54,7 @@ impl Store {
         chiave_hmac: &Segreto,
         attore: &Attore,
     ) -> Result<u64, ErroreStore> {
-        let ora = adesso_ms();
+        let ora = self.adesso_ms();
         Ok(scrivi!(self, |tx| {
             let righe = sqlx::query(
                 "SELECT id, tipo, identificativo FROM righe \

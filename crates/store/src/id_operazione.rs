@@ -6,7 +6,7 @@
 //! `completa`); the worker adapts them. The high-water mark is one row locked by the write
 //! transaction (SQLite) or `FOR UPDATE` (PostgreSQL), so two processes never draw the same id.
 
-use crate::{ErroreStore, Store, tempo::adesso_ms};
+use crate::{ErroreStore, Store};
 use sqlx::Row as _;
 
 /// Ids are `epoch_ms × 1000 + n`, as in `anpr::archivio`: a thousand ids per millisecond
@@ -107,7 +107,7 @@ impl Store {
                     )
                     .bind(chiave)
                     .bind(id.to_string())
-                    .bind(adesso_ms())
+                    .bind(self.adesso_ms())
                     .execute(&mut *tx)
                     .await?;
                     id

@@ -3,7 +3,7 @@
 //! scheduled by several processes runs once. A lease that expires (its holder died) makes the
 //! job claimable again.
 
-use crate::{ErroreStore, Store, tempo::adesso_ms};
+use crate::{ErroreStore, Store};
 use sqlx::Row as _;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl Store {
             .bind(&job.chiave)
             .bind(job.payload.to_string())
             .bind(job.eseguire_dopo_ms)
-            .bind(adesso_ms())
+            .bind(self.adesso_ms())
             .fetch_optional(&mut *tx)
             .await?
             .map(|r| r.try_get::<i64, _>(0))

@@ -7,7 +7,7 @@ use crate::richieste::{
     COLONNE_RIGA, EsitoRiga, FileRisposta, NuovoFileRisposta, Riga, contesto_risultato, esito_da,
     json_opzionale, tipo_da,
 };
-use crate::{Attore, Audit, ChiaveMaestra, ErroreStore, Store, tempo::adesso_ms};
+use crate::{Attore, Audit, ChiaveMaestra, ErroreStore, Store};
 use serde_json::json;
 use sqlx::Row as _;
 
@@ -240,7 +240,7 @@ impl Store {
             .bind(&f.sha256)
             .bind(f.dimensione)
             .bind(f.parziale)
-            .bind(adesso_ms())
+            .bind(self.adesso_ms())
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;

@@ -10,15 +10,15 @@
 /// other processes on the same file wait on `busy_timeout` instead of failing.
 macro_rules! scrivi {
     ($store:expr, |$tx:ident, $pg:ident| $body:block) => {
-        match $store {
-            $crate::connessione::Store::Sqlite(s) => {
+        match &$store.motore {
+            $crate::connessione::Motore::Sqlite(s) => {
                 let mut $tx = s.scrittura.begin_with("BEGIN IMMEDIATE").await?;
                 let $pg = false;
                 let esito = $body;
                 $tx.commit().await?;
                 esito
             }
-            $crate::connessione::Store::Postgres(p) => {
+            $crate::connessione::Motore::Postgres(p) => {
                 let mut $tx = p.begin().await?;
                 let $pg = true;
                 let esito = $body;
@@ -35,12 +35,12 @@ macro_rules! scrivi {
 /// Runs `$body` with a pool for reading (`$ex` is `&SqlitePool` or `&PgPool`).
 macro_rules! leggi {
     ($store:expr, |$ex:ident| $body:block) => {
-        match $store {
-            $crate::connessione::Store::Sqlite(s) => {
+        match &$store.motore {
+            $crate::connessione::Motore::Sqlite(s) => {
                 let $ex = &s.lettura;
                 $body
             }
-            $crate::connessione::Store::Postgres(p) => {
+            $crate::connessione::Motore::Postgres(p) => {
                 let $ex = p;
                 $body
             }

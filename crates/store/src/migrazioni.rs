@@ -149,9 +149,9 @@ impl crate::Store {
     /// Whether every migration embedded in this binary has been applied: `serve` and `worker`
     /// run as the runtime role and cannot migrate, so they check this at start-up.
     pub async fn schema_aggiornato(&self) -> Result<bool, ErroreStore> {
-        let (elenco, applicate) = match self {
-            crate::Store::Sqlite(s) => (SQLITE, versioni_applicate(&s.lettura).await),
-            crate::Store::Postgres(p) => (POSTGRES, versioni_applicate(p).await),
+        let (elenco, applicate) = match &self.motore {
+            crate::connessione::Motore::Sqlite(s) => (SQLITE, versioni_applicate(&s.lettura).await),
+            crate::connessione::Motore::Postgres(p) => (POSTGRES, versioni_applicate(p).await),
         };
         let applicate = match applicate {
             Ok(v) => v,

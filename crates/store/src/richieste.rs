@@ -4,7 +4,8 @@
 //! from); which transitions are allowed, and for whom, is decided in `domain`.
 
 use crate::audit::ConnessioneAudit as _;
-use crate::{Attore, Audit, ErroreStore, Store, tempo::adesso_ms};
+use crate::notifiche::{ConnessioneNotifiche as _, Transizione};
+use crate::{Attore, Audit, ErroreStore, Store};
 use domain::esito::Esito;
 use domain::tipo::TipoIdentificativo;
 use serde_json::json;
@@ -297,7 +298,7 @@ impl Store {
         righe: &[NuovaRiga],
         attore: &Attore,
     ) -> Result<i64, ErroreStore> {
-        let ora = adesso_ms();
+        let ora = self.adesso_ms();
         Ok(scrivi!(self, |tx| {
             let (comune, ente) = parti_convenzione!(tx, r.convenzione_id);
             let id: i64 = sqlx::query(
@@ -386,7 +387,8 @@ impl Store {
     /// Moves a request from one of `da` to `a`, with its audit entry, in one transaction.
     /// `ANNULLATA` and `FALLITA` turn the rows not yet final into NON_ELABORATO; `FALLITA` →
     /// `CONVALIDATA` (resume) puts the NON_ELABORATO rows back in the queue. Entering
-    /// IN_ATTESA_CONVALIDA records the submission time.
+    /// IN_ATTESA_CONVALIDA records the submission time. The change's notices (`notifiche`) are
+    /// written in the same transaction.
     pub async fn cambia_stato_richiesta(
         &self,
         id: i64,
@@ -395,7 +397,7 @@ impl Store {
         nota: Option<&str>,
         attore: &Attore,
     ) -> Result<(), ErroreStore> {
-        let ora = adesso_ms();
+        let ora = self.adesso_ms();
         scrivi!(self, |tx, pg| {
             let sql = if pg {
                 "SELECT stato, convenzione_id FROM richieste WHERE id = $1 FOR UPDATE"
@@ -434,6 +436,16 @@ impl Store {
             if let Some(sql) = effetto_sulle_righe(&attuale, a) {
                 sqlx::query(sql).bind(id).execute(&mut *tx).await?;
             }
+            // The notices of the change (TOPs, submitter) commit or roll back with it.
+            tx.notifica_transizione(&Transizione {
+                richiesta_id: id,
+                da: &attuale,
+                a,
+                nota,
+                attore,
+                ora_ms: ora,
+            })
+            .await?;
             let audit = Audit::nuovo(attore, format!("richiesta:{id}"), format!("RICHIESTA_{a}"))
                 .con_comune(comune)
                 .con_ente(ente)
@@ -464,7 +476,7 @@ impl Store {
             )
             .bind(fino_a_ms)
             .bind(motivo)
-            .bind(adesso_ms())
+            .bind(self.adesso_ms())
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?

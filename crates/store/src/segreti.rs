@@ -1,7 +1,7 @@
 //! Server secrets (DESIGN §6): the master key file, AES-256-GCM encryption of everything secret
 //! stored in the database, and the generated keys kept encrypted in the table `segreti`.
 
-use crate::{ErroreStore, Store, tempo::adesso_ms};
+use crate::{ErroreStore, Store};
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
 use aws_lc_rs::signature::Ed25519KeyPair;
@@ -170,7 +170,7 @@ impl Store {
             )
             .bind(nome)
             .bind(cifrato)
-            .bind(adesso_ms())
+            .bind(self.adesso_ms())
             .execute(&mut *tx)
             .await?;
         });

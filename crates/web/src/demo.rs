@@ -3,17 +3,13 @@
 //! `rivesto admin`. `rivesto demo` and the web tests start from it.
 
 use domain::ambito::Ambito;
-use domain::esito::Esito;
 use domain::gruppi::GruppoCampi;
 use domain::richiesta::Attore as AttoreDominio;
 use domain::ruolo::Ruolo;
-use domain::tipo::TipoIdentificativo;
-use files::input::{EsitoRiga, Limiti, Opzioni, RigaAnalizzata, Rilascio};
 use std::path::PathBuf;
 use store::anagrafiche::{
     Approvazione, Convenzione, NuovaConvenzione, NuovoComune, NuovoUtente, TipoCodiceEnte,
 };
-use store::richieste::NuovaRiga;
 use store::{Attore, ChiaveMaestra, Store};
 
 /// ISTAT, Belfiore, name, sigla.
@@ -296,44 +292,15 @@ pub fn password_casuale() -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// The rows of an input file as the store keeps them: invalid rows are final (NON_VALIDO)
-/// from the start, duplicates point at their original's line.
-pub fn righe_da_testo(testo: &str) -> anyhow::Result<Vec<NuovaRiga>> {
-    let mut righe = Vec::new();
-    files::input::analizza_testo(testo, Limiti::default(), Opzioni::oggi(), |r| {
-        righe.push(nuova_riga(r));
-    })
-    .map_err(|e| anyhow::anyhow!("file di esempio rifiutato: {e}"))?;
-    Ok(righe)
-}
-
-/// One analysed input row as the store keeps it.
-pub fn nuova_riga(r: RigaAnalizzata) -> NuovaRiga {
-    let (duplicato_di, esito, messaggio) = match r.esito {
-        EsitoRiga::Valida => (None, None, None),
-        EsitoRiga::Duplicata { di } => (i64::try_from(di).ok(), None, None),
-        EsitoRiga::NonValida(e) => (None, Some(Esito::NonValido), Some(e.to_string())),
-    };
-    NuovaRiga {
-        numero: i64::try_from(r.riga).unwrap_or(i64::MAX),
-        // A row whose kind could not be told is NON_VALIDO and never sent: CF is a label only.
-        tipo: r.tipo.unwrap_or(TipoIdentificativo::Cf),
-        identificativo: r.identificativo,
-        riferimento: r.riferimento,
-        rilascio: r.rilascio.map(|r| match r {
-            Rilascio::Comune { istat, .. } => istat,
-            Rilascio::Questura(q) => q,
-        }),
-        motivo: r.motivo,
-        duplicato_di,
-        esito,
-        messaggio,
-    }
-}
+// The parser-to-store mapping lives with the request pages; the demo and the binary use it
+// from here too.
+pub use crate::richieste::analisi::{nuova_riga, righe_da_testo};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::esito::Esito;
+    use domain::tipo::TipoIdentificativo;
 
     #[test]
     fn righe_dell_esempio() {

@@ -49,7 +49,9 @@ pub struct DatiSessione {
     pub loa: String,
     pub creata_ms: i64,
     pub ultimo_ms: i64,
-    /// The TOTP secret being enrolled (base32), until the first code confirms it.
+    /// The TOTP secret being enrolled, until the first code confirms it: encrypted with the
+    /// master key (bound to the user) and base64-encoded, so the sessions table holds no
+    /// usable secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_in_iscrizione: Option<String>,
 }
@@ -137,6 +139,20 @@ pub async fn apri(stato: &StatoApp, dati: &DatiSessione) -> Result<String, Error
     let id = token_casuale();
     salva(stato, &id, dati).await?;
     Ok(id)
+}
+
+/// Replaces session `vecchio` with a new id holding `dati`, and returns the new id. Used at
+/// every step of sign-in, so an id that existed before (possibly planted by someone else:
+/// session fixation) never becomes a signed-in one.
+pub async fn rinnova(
+    stato: &StatoApp,
+    vecchio: Option<&str>,
+    dati: &DatiSessione,
+) -> Result<String, ErroreWeb> {
+    if let Some(v) = vecchio {
+        stato.store.elimina_sessione(v).await?;
+    }
+    apri(stato, dati).await
 }
 
 pub async fn salva(stato: &StatoApp, id: &str, dati: &DatiSessione) -> Result<(), ErroreWeb> {

@@ -165,6 +165,10 @@ impl Applicazione {
         config: ConfigWeb,
         orologio: Arc<dyn Orologio>,
     ) -> Result<Applicazione, store::ErroreStore> {
+        // Rows stamped by the store and the sessions, tokens and throttling read here use one
+        // clock.
+        let per_store = orologio.clone();
+        let store = store.con_orologio(move || per_store.adesso_ms());
         let ids = ChiaveId::carica(&store, &chiave).await?;
         Ok(Applicazione {
             stato: StatoApp {

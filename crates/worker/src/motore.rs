@@ -114,8 +114,11 @@ pub struct Motore {
 
 impl Motore {
     pub fn new(store: Store, chiave: ChiaveMaestra, opzioni: OpzioniMotore) -> Motore {
+        // The store stamps its rows with the engine's clock, so that due times, leases and
+        // submission days agree with the timers that read them.
+        let orologio = opzioni.orologio.clone();
         Motore {
-            store,
+            store: store.con_orologio(move || orologio.adesso_ms()),
             chiave: Arc::new(chiave),
             opzioni,
             client: Mutex::new(HashMap::new()),

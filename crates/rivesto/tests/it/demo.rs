@@ -1,26 +1,77 @@
-//! `rivesto demo` runs from an empty folder: it seeds the database, submits the example request,
-//! approves it, processes it against the in-process simulator and shows the result file.
+//! `rivesto demo` from an empty folder, as a new user runs it: it serves the app (first line
+//! `Rivesto in ascolto su http://ADDR`), prints the accounts, runs the example request, and the
+//! STANDARD operator signs in through the real pages and downloads the CSV.
 
-use crate::{rivesto, testo};
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
-fn riga_con<'a>(out: &'a str, chiave: &str) -> &'a str {
-    out.lines()
+struct Demo {
+    figlio: Child,
+    righe: Vec<String>,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.figlio.kill();
+        let _ = self.figlio.wait();
+    }
+}
+
+/// Starts the demo on a free port and reads its output until it says it is ready.
+fn avvia(cartella: &std::path::Path) -> Demo {
+    let mut figlio = crate::rivesto(cartella)
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = figlio.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for riga in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(riga).is_err() {
+                break;
+            }
+        }
+    });
+    let mut righe = Vec::new();
+    let inizio = Instant::now();
+    while !righe.iter().any(|r: &String| r.starts_with("Pronto")) {
+        let resto = Duration::from_secs(180).saturating_sub(inizio.elapsed());
+        match rx.recv_timeout(resto) {
+            Ok(r) => righe.push(r),
+            Err(_) => panic!("la demo non è pronta:\n{}", righe.join("\n")),
+        }
+    }
+    Demo { figlio, righe }
+}
+
+fn riga_con<'a>(righe: &'a [String], chiave: &str) -> &'a str {
+    righe
+        .iter()
         .find(|l| l.contains(chiave))
-        .unwrap_or_else(|| panic!("nessuna riga con {chiave}:\n{out}"))
+        .unwrap_or_else(|| panic!("nessuna riga con {chiave}:\n{}", righe.join("\n")))
+}
+
+fn valore_campo(html: &str, nome: &str) -> String {
+    let segno = format!("name=\"{nome}\" value=\"");
+    let i = html
+        .find(&segno)
+        .unwrap_or_else(|| panic!("{nome} assente:\n{html}"))
+        + segno.len();
+    html[i..].split('"').next().unwrap().to_string()
 }
 
 #[tokio::test]
 async fn demo_in_una_cartella_vuota() {
     let dir = tempfile::tempdir().unwrap();
-    let o = rivesto(dir.path()).arg("demo").output().unwrap();
-    assert!(o.status.success(), "{}", testo(&o));
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        out.starts_with("Simulatore ANPR in ascolto su http://127.0.0.1:"),
-        "{}",
-        testo(&o)
-    );
-    // Users of every role, with their generated passwords.
+    let demo = avvia(dir.path());
+    let prima = &demo.righe[0];
+    let indirizzo = prima
+        .strip_prefix("Rivesto in ascolto su ")
+        .unwrap_or_else(|| panic!("prima riga: {prima}"));
+    assert!(indirizzo.starts_with("http://127.0.0.1:"), "{prima}");
     for (utente, ruolo) in [
         ("top.roma", "TOP"),
         ("top.milano", "TOP"),
@@ -28,47 +79,76 @@ async fn demo_in_una_cartella_vuota() {
         ("operatore.polizia", "STANDARD"),
         ("operatore.tribunale", "STANDARD"),
     ] {
-        assert!(riga_con(&out, utente).contains(ruolo), "{out}");
+        assert!(riga_con(&demo.righe, utente).contains(ruolo));
     }
-    let password_top = riga_con(&out, "top.roma ")
+    let password = riga_con(&demo.righe, "operatore.polizia ")
         .split_whitespace()
         .last()
+        .unwrap()
+        .to_string();
+    assert!(riga_con(&demo.righe, "COMPLETATA:").contains("richiesta-1-parte-001.csv"));
+
+    // The operator signs in through the real form and downloads the result.
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
         .unwrap();
-    assert!(out.contains("approvata da top.roma (TOP)"), "{out}");
-    assert!(out.contains("elaborata dal worker: COMPLETATA"), "{out}");
-
-    // Outcomes: ANPR's published test subjects are found, by CF and by ID ANPR; the subject
-    // cancelled from ANPR is not; the wrong check character never reaches ANPR; the repeated
-    // CF is looked up once.
-    assert!(
-        riga_con(&out, "riga   2 ").contains("STTSGT90A01H501J TROVATO"),
-        "{out}"
-    );
-    assert!(riga_con(&out, "EV45959WW").contains("TROVATO"), "{out}");
-    assert!(
-        riga_con(&out, "PRVCCL60B50G393U").contains("NON_TROVATO"),
-        "{out}"
-    );
-    let invalida = riga_con(&out, "RSSMRA85T10A562X");
-    assert!(invalida.contains("NON_VALIDO"), "{invalida}");
-    assert!(invalida.contains("atteso S, trovato X"), "{invalida}");
-    assert!(
-        riga_con(&out, "riga  13 ").contains("duplicato della riga 2"),
-        "{out}"
-    );
-    // 11 valid rows, one duplicate: 7 distinct CFs resolved with C030, none of the ID ANPR.
-    assert!(out.contains("C030 7"), "{out}");
-
-    let demo = dir.path().join("rivesto-data/demo");
-    let cifrato = demo.join("risultati/richiesta-1/richiesta-1-parte-001.csv.age");
-    assert!(
-        out.contains("richiesta-1-parte-001.csv.age (12 righe"),
-        "{out}"
-    );
-    let byte = std::fs::read(&cifrato).unwrap();
-    assert!(byte.starts_with(b"age-encryption.org/v1"));
-    assert!(!String::from_utf8_lossy(&byte).contains("SETTIMO"));
-    let csv = std::fs::read_to_string(demo.join("richiesta-1-parte-001.csv")).unwrap();
+    let accesso = c.get(indirizzo).send().await.unwrap().text().await.unwrap();
+    assert!(accesso.contains("Ambiente dimostrativo"), "{accesso}");
+    let csrf = valore_campo(&accesso, "_csrf");
+    let home = c
+        .post(format!("{indirizzo}/accedi"))
+        .form(&[
+            ("username", "operatore.polizia"),
+            ("password", password.as_str()),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), 200);
+    let elenco = c
+        .get(format!("{indirizzo}/richieste"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(elenco.contains("COMPLETATA"), "{elenco}");
+    // Request links carry opaque ids: `N-<hex tag>`.
+    let dettaglio = elenco
+        .split("href=\"/richieste/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .find(|s| {
+            s.split_once('-')
+                .is_some_and(|(n, _)| n.parse::<u64>().is_ok())
+        })
+        .unwrap_or_else(|| panic!("nessun link a una richiesta:\n{elenco}"));
+    let pagina = c
+        .get(format!("{indirizzo}/richieste/{dettaglio}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let file = pagina
+        .split("href=\"/richieste/")
+        .filter_map(|s| s.split('"').next())
+        .find(|s| s.contains("/file/"))
+        .unwrap_or_else(|| panic!("nessun file da scaricare:\n{pagina}"));
+    let r = c
+        .get(format!("{indirizzo}/richieste/{file}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let csv = r.text().await.unwrap();
+    // ANPR's published test subjects: SETTIMO SOGGETTO by CF (resolved to its ID ANPR), the
+    // wrong check character never sent, the repeated CF looked up once.
     assert!(
         csv.contains("pratica-001;CF;STTSGT90A01H501J;TROVATO;;"),
         "{csv}"
@@ -77,39 +157,17 @@ async fn demo_in_una_cartella_vuota() {
         csv.contains(";AF41450AS;STTSGT90A01H501J;SETTIMO;SOGGETTO;M;01/01/1990;ROMA;"),
         "{csv}"
     );
-    // OTTAVO SOGGETTO (by ID ANPR or CF) is AIRE-registered: resident in Germany.
-    assert!(riga_con(&csv, "pratica-006;").contains("GERMANIA"), "{csv}");
-    // SOGGETTO OTTAVO died on 2021-11-13 (ANPR's test cases): not alive, with the date.
-    let deceduto = riga_con(&csv, "pratica-004;").trim_end_matches('\r');
-    assert!(deceduto.ends_with(";N;13/11/2021"), "{deceduto}");
     assert!(
-        riga_con(&csv, "pratica-012;").contains("duplicato della riga 2"),
+        csv.contains("pratica-011;CF;RSSMRA85T10A562X;NON_VALIDO;"),
         "{csv}"
     );
+    assert!(csv.contains("duplicato della riga 2"), "{csv}");
 
-    // The database behind it: the printed password is the real one, the chain is intact and
-    // records the TOP's approval.
-    let url = format!("sqlite://{}", demo.join("rivesto.db").display());
-    let s = store::Store::connetti(&url).await.unwrap();
-    assert!(
-        s.verifica_password("top.roma", password_top)
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(matches!(
-        s.verifica_catena().await.unwrap(),
-        store::EsitoVerifica::Valida { .. }
-    ));
-    let voci = s.voci_audit(0, 1000).await.unwrap();
-    assert!(
-        voci.iter()
-            .any(|v| v.azione == "RICHIESTA_CONVALIDATA" && v.attore == "top.roma")
-    );
-    s.chiudi().await;
-
-    // Fresh each run: a second run in the same folder starts over.
-    let o = rivesto(dir.path()).arg("demo").output().unwrap();
-    assert!(o.status.success(), "{}", testo(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("== Richiesta 1:"));
+    // The database is under rivesto-data/demo of the folder it ran in, encrypted files only.
+    let cifrato = dir
+        .path()
+        .join("rivesto-data/demo/risultati/richiesta-1/richiesta-1-parte-001.csv.age");
+    let byte = std::fs::read(&cifrato).unwrap();
+    assert!(byte.starts_with(b"age-encryption.org/v1"));
+    assert!(!String::from_utf8_lossy(&byte).contains("SETTIMO"));
 }

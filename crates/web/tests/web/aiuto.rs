@@ -91,6 +91,8 @@ pub async fn avvia_con(modifica: impl FnOnce(&mut ConfigWeb)) -> TestApp {
         .await
         .unwrap();
     let stato = app.stato.clone();
+    // The app's store, stamped by the fake clock.
+    let store = stato.store.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router();
@@ -334,4 +336,40 @@ pub fn cookie_impostati(r: &Risposta) -> BTreeMap<String, String> {
             Some((nome.to_string(), v.to_string()))
         })
         .collect()
+}
+
+// --- autenticazione (W1) ---------------------------------------------------------------------
+
+/// Everything logged by any test of this binary since the first call (DEBUG and above): tests
+/// grep it for secrets. The subscriber is global, installed once; calling this early in a test
+/// makes sure its own logs are captured.
+pub fn log_catturati() -> String {
+    use std::sync::{Mutex, OnceLock};
+    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    let buffer = BUFFER.get_or_init(|| {
+        let b = Arc::new(Mutex::new(Vec::new()));
+        let scrittore = b.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || ScrittoreLog(scrittore.clone()))
+            .finish();
+        // Another global subscriber would make this capture nothing: fail loudly.
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("un altro subscriber globale è già installato");
+        b
+    });
+    String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
+}
+
+struct ScrittoreLog(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for ScrittoreLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

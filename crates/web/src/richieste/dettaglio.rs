@@ -1,0 +1,216 @@
+//! The detail page of a request, for whoever may see it, and the POST actions on it. The
+//! buttons shown are exactly the transitions `domain` would allow this user now.
+
+use super::operazioni as op;
+use super::pagine::{QueryAvviso, id_richiesta, pagina_con_avviso};
+use super::vista;
+use crate::ErroreWeb;
+use crate::ids::Tipo;
+use crate::pagina::{Pagina, data_ora, html};
+use crate::sessione::UtenteConnesso;
+use crate::stato::StatoApp;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::richiesta::{Attore as AttoreDominio, Azione, StatoRichiesta, transizione};
+use serde::Deserialize;
+use store::richieste::{FileRisposta, Richiesta, stato as st};
+
+/// Problem rows listed in the preview; the rest are counted.
+const PROBLEMI_MOSTRATI: i64 = 1_000;
+
+pub struct Anteprima {
+    pub righe: i64,
+    pub non_valide: i64,
+    pub duplicate: i64,
+    /// "riga N: problem".
+    pub problemi: Vec<String>,
+    pub altri: i64,
+    pub avvisi: Vec<String>,
+}
+
+pub struct FileVista {
+    pub nome: String,
+    pub righe: i64,
+    pub dimensione: i64,
+    pub sha256: String,
+    pub parziale: bool,
+    pub eliminato: bool,
+    /// Only for the submitter, while the file exists.
+    pub url: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "richieste/dettaglio.html")]
+struct PaginaDettaglio {
+    p: Pagina,
+    id: String,
+    stato: String,
+    etichetta: &'static str,
+    motivo: String,
+    nota: Option<String>,
+    convenzione: String,
+    comune: String,
+    ente: String,
+    richiedente: String,
+    data_riferimento: String,
+    creata: String,
+    inviata: Option<String>,
+    totali: i64,
+    finali: i64,
+    eta: Option<String>,
+    sospesa: Option<String>,
+    in_corso: bool,
+    anteprima: Option<Anteprima>,
+    puo_approvare: bool,
+    puo_annullare: bool,
+    puo_riprendere: bool,
+    puo_scaricare: bool,
+    file: Vec<FileVista>,
+}
+
+async fn anteprima(stato: &StatoApp, r: &Richiesta) -> Result<Anteprima, ErroreWeb> {
+    let c = stato.store.conteggio_problemi(r.id).await?;
+    let problemi: Vec<String> = stato
+        .store
+        .righe_con_problemi(r.id, PROBLEMI_MOSTRATI)
+        .await?
+        .into_iter()
+        .map(|g| match g.duplicato_di {
+            Some(di) => format!("riga {}: duplicato della riga {di}", g.numero),
+            None => format!(
+                "riga {}: {}",
+                g.numero,
+                g.messaggio.unwrap_or_else(|| "non valida".into())
+            ),
+        })
+        .collect();
+    Ok(Anteprima {
+        righe: stato.store.conteggio_righe(r.id).await?.totali,
+        non_valide: c.non_valide,
+        duplicate: c.duplicate,
+        altri: (c.non_valide + c.duplicate - problemi.len() as i64).max(0),
+        problemi,
+        avvisi: stato.store.avvisi_bozza(r.id).await?,
+    })
+}
+
+fn file_vista(stato: &StatoApp, id: &str, f: FileRisposta, scarica: bool) -> FileVista {
+    let eliminato = f.eliminato_ms.is_some();
+    FileVista {
+        url: (scarica && !eliminato).then(|| {
+            format!(
+                "/richieste/{id}/file/{}",
+                stato.ids.codifica(Tipo::FileRisposta, f.id)
+            )
+        }),
+        nome: op::nome_sicuro(&f.nome),
+        righe: f.righe,
+        dimensione: f.dimensione,
+        sha256: f.sha256,
+        parziale: f.parziale,
+        eliminato,
+    }
+}
+
+/// Whether `domain` lets `chi` take `azione` now.
+fn ammessa(da: Option<StatoRichiesta>, azione: &Azione, chi: &AttoreDominio) -> bool {
+    da.is_some_and(|da| transizione(da, azione, chi).is_ok())
+}
+
+fn data_italiana(iso: &str) -> String {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_else(|_| iso.to_string())
+}
+
+pub async fn dettaglio(
+    State(stato): State<StatoApp>,
+    u: UtenteConnesso,
+    Path(id): Path<String>,
+    Query(q): Query<QueryAvviso>,
+) -> Result<Response, ErroreWeb> {
+    let numero = id_richiesta(&stato, &id)?;
+    let (r, conv) = op::con_convenzione(&stato, &u.utente, numero).await?;
+    let voce = stato.store.voce_richiesta(numero).await?;
+    let a = op::avanzamento(&stato, &r).await?;
+    let chi = op::attore_dominio(&u.utente, &r, &conv)?;
+    let da = StatoRichiesta::parse(&r.stato);
+    let scarica = op::puo_scaricare(&u.utente, &r);
+    let anteprima = if r.stato == st::BOZZA {
+        Some(anteprima(&stato, &r).await?)
+    } else {
+        None
+    };
+    let file = stato
+        .store
+        .file_risposta(numero)
+        .await?
+        .into_iter()
+        .map(|f| file_vista(&stato, &id, f, scarica))
+        .collect();
+    let respingi = Azione::Respingi {
+        motivo: "anteprima".into(),
+    };
+    html(&PaginaDettaglio {
+        p: pagina_con_avviso(&stato, &u, &q).await,
+        etichetta: vista::etichetta_stato(&r.stato),
+        in_corso: vista::cambia_da_sola(&r.stato),
+        puo_approvare: ammessa(da, &Azione::Approva, &chi) && ammessa(da, &respingi, &chi),
+        puo_annullare: ammessa(da, &Azione::Annulla, &chi),
+        puo_riprendere: ammessa(da, &Azione::Riprendi, &chi),
+        puo_scaricare: scarica,
+        id,
+        stato: r.stato.clone(),
+        motivo: r.motivo.clone(),
+        nota: r.nota_stato.clone(),
+        convenzione: voce.convenzione,
+        comune: voce.comune,
+        ente: voce.ente,
+        richiedente: voce.richiedente,
+        data_riferimento: data_italiana(&r.data_riferimento),
+        creata: data_ora(r.creata_ms),
+        inviata: r.inviata_ms.map(data_ora),
+        totali: a.totali,
+        finali: a.finali,
+        eta: a.eta_ms.map(vista::durata),
+        sospesa: a.sospesa,
+        anteprima,
+        file,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CampiAzione {
+    #[serde(default)]
+    motivo: String,
+}
+
+/// `POST /richieste/{id}/{azione}`: one transition, then back to a page with a confirmation.
+pub async fn azione(
+    State(stato): State<StatoApp>,
+    u: UtenteConnesso,
+    Path((id, azione)): Path<(String, String)>,
+    Form(campi): Form<CampiAzione>,
+) -> Result<Response, ErroreWeb> {
+    let numero = id_richiesta(&stato, &id)?;
+    let s = &stato;
+    let verso = match azione.as_str() {
+        "invia" => op::invia(s, &u.utente, numero).await.map(|_| "inviata"),
+        "scarta" => op::scarta(s, &u.utente, numero).await.map(|_| "scartata"),
+        "annulla" => op::annulla(s, &u.utente, numero).await.map(|_| "annullata"),
+        "approva" => op::approva(s, &u.utente, numero).await.map(|_| "approvata"),
+        "respingi" => op::respingi(s, &u.utente, numero, &campi.motivo)
+            .await
+            .map(|_| "respinta"),
+        "riprendi" => op::riprendi(s, &u.utente, numero).await.map(|_| "ripresa"),
+        _ => Err(ErroreWeb::NonTrovato),
+    }?;
+    let dove = match verso {
+        "scartata" => "/richieste?avviso=scartata".to_string(),
+        "approvata" | "respinta" => format!("/convalida?avviso={verso}"),
+        _ => format!("/richieste/{id}?avviso={verso}"),
+    };
+    Ok(Redirect::to(&dove).into_response())
+}
