@@ -15,9 +15,6 @@ use std::process::ExitCode;
 use store::Store;
 use store::anagrafiche::{NuovaConvenzione, NuovoComune, NuovoUtente, TipoCodiceEnte};
 
-/// Below this length a password is refused: these accounts reach personal data.
-pub const LUNGHEZZA_MINIMA_PASSWORD: usize = 12;
-
 pub async fn esegui(g: &Globali, comando: AdminComando) -> anyhow::Result<ExitCode> {
     match comando {
         AdminComando::GenMasterKey { out } => gen_master_key(g, out),
@@ -214,7 +211,7 @@ async fn user_add(g: &Globali, a: UserAddArgs) -> anyhow::Result<ExitCode> {
         Some(p) => leggi_prima_riga(p, "password")?,
         None => leggi_da_stdin("password")?,
     };
-    valori::password(&password)?;
+    valori::password(&password, &username)?;
     let store = apri_store(g).await?;
     let (comune_id, ente_id) = match (ruolo, &a.comune, a.ente) {
         (Ruolo::Top, Some(istat), None) => {
@@ -224,12 +221,24 @@ async fn user_add(g: &Globali, a: UserAddArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("Comune {istat} non trovato"))?;
             (Some(c.id), None)
         }
-        (Ruolo::Admin | Ruolo::Standard, None, Some(ente)) => {
+        // With --comune, the account acts only under the Ente's conventions with that Comune
+        // and is managed by its TOP; without, it spans the Ente (console-managed).
+        (Ruolo::Admin | Ruolo::Standard, comune, Some(ente)) => {
             let e = store
                 .ente(ente)
                 .await
                 .with_context(|| format!("Ente con id {ente} non trovato"))?;
-            (None, Some(e.id))
+            let c = match comune {
+                Some(istat) => Some(
+                    store
+                        .comune_per_istat(&valori::codice_istat(istat)?)
+                        .await?
+                        .with_context(|| format!("Comune {istat} non trovato"))?
+                        .id,
+                ),
+                None => None,
+            };
+            (c, Some(e.id))
         }
         (Ruolo::Top, _, _) => anyhow::bail!("un utente TOP appartiene a un Comune: serve --comune"),
         _ => anyhow::bail!("un utente {ruolo} appartiene a un Ente: serve --ente"),

@@ -368,7 +368,8 @@ pub struct UserAddArgs {
     /// TOP (of a Comune), ADMIN or STANDARD (of an Ente).
     #[arg(long)]
     pub ruolo: String,
-    /// ISTAT code of the user's Comune (TOP).
+    /// ISTAT code of the user's Comune (TOP); for ADMIN and STANDARD, the Comune that manages
+    /// the account (it then acts only under the Ente's conventions with that Comune).
     #[arg(long)]
     pub comune: Option<String>,
     /// Id of the user's Ente (ADMIN, STANDARD).

@@ -54,6 +54,8 @@ pub async fn esegui(g: &Globali, a: ServeArgs) -> anyhow::Result<ExitCode> {
             motore.esegui_finche(crate::elaborazione::arresto()).await;
         }))
     };
+    // E-mail notifications (a no-op task without --smtp-url).
+    let posta = web::notifiche::avvia_posta(app.stato.clone());
     let router = app.router();
     let esito = match tls {
         Some(tls) => {
@@ -61,6 +63,7 @@ pub async fn esegui(g: &Globali, a: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => web::server::servi(listener, router, crate::elaborazione::arresto()).await,
     };
+    posta.abort();
     if let Some(m) = motore {
         let _ = m.await;
     }

@@ -103,14 +103,10 @@ pub fn username(s: &str) -> anyhow::Result<String> {
     Ok(s.to_string())
 }
 
-pub fn password(p: &str) -> anyhow::Result<()> {
-    let n = p.chars().count();
-    anyhow::ensure!(
-        n >= crate::admin::LUNGHEZZA_MINIMA_PASSWORD,
-        "password troppo corta: {n} caratteri, minimo {}",
-        crate::admin::LUNGHEZZA_MINIMA_PASSWORD
-    );
-    Ok(())
+/// The same policy as the web app: at least 12 characters, not a common password, not the
+/// username.
+pub fn password(p: &str, username: &str) -> anyhow::Result<()> {
+    web::auth::controlla_password(p, username).map_err(|e| anyhow::anyhow!("password: {e}"))
 }
 
 pub fn gruppi(voci: &[String]) -> anyhow::Result<Vec<GruppoCampi>> {
@@ -304,7 +300,8 @@ mod tests {
 
     #[test]
     fn password_corta_rifiutata() {
-        assert!(password("undici car.").is_err());
-        assert!(password("dodici carat").is_ok());
+        assert!(password("undici car.", "mario.rossi").is_err());
+        assert!(password("passwordpassword", "mario.rossi").is_err());
+        assert!(password("Vq7-lampione-ottobre", "mario.rossi").is_ok());
     }
 }

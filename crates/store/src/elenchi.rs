@@ -20,6 +20,9 @@ pub enum AmbitoElenco {
     Comune(i64),
     /// The requests under the conventions of an Ente (by id), drafts excluded.
     Ente(i64),
+    /// The requests under the conventions of an Ente (first id) with one Comune (second id),
+    /// drafts excluded: what an Ente's account managed by that Comune monitors.
+    EnteComune(i64, i64),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +80,11 @@ fn condizione(ambito: AmbitoElenco, con_stato: bool) -> String {
         // A draft is its author's until submitted: monitors do not see it.
         AmbitoElenco::Comune(_) => format!("v.comune_id = $1 AND q.stato <> '{}'", stato::BOZZA),
         AmbitoElenco::Ente(_) => format!("v.ente_id = $1 AND q.stato <> '{}'", stato::BOZZA),
+        // An i64 formatted into the statement cannot inject anything.
+        AmbitoElenco::EnteComune(_, comune) => format!(
+            "v.ente_id = $1 AND v.comune_id = {comune} AND q.stato <> '{}'",
+            stato::BOZZA
+        ),
     };
     if con_stato {
         w.push_str(" AND q.stato = $2");
@@ -86,7 +94,10 @@ fn condizione(ambito: AmbitoElenco, con_stato: bool) -> String {
 
 fn id_ambito(a: AmbitoElenco) -> i64 {
     match a {
-        AmbitoElenco::Utente(id) | AmbitoElenco::Comune(id) | AmbitoElenco::Ente(id) => id,
+        AmbitoElenco::Utente(id)
+        | AmbitoElenco::Comune(id)
+        | AmbitoElenco::Ente(id)
+        | AmbitoElenco::EnteComune(id, _) => id,
     }
 }
 

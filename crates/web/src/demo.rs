@@ -202,14 +202,21 @@ type SpecUtente = (
 const UTENTI: [SpecUtente; 7] = [
     ("top.roma", Ruolo::Top, Some(0), None, None),
     ("top.milano", Ruolo::Top, Some(1), None, None),
-    ("admin.polizia", Ruolo::Admin, None, Some(0), None),
-    ("operatore.polizia", Ruolo::Standard, None, Some(0), Some(0)),
-    ("admin.asl", Ruolo::Admin, None, Some(1), None),
-    ("operatore.asl", Ruolo::Standard, None, Some(1), Some(1)),
+    // An Ente's accounts are managed by one Comune (the one of their conventions here).
+    ("admin.polizia", Ruolo::Admin, Some(0), Some(0), None),
+    (
+        "operatore.polizia",
+        Ruolo::Standard,
+        Some(0),
+        Some(0),
+        Some(0),
+    ),
+    ("admin.asl", Ruolo::Admin, Some(0), Some(1), None),
+    ("operatore.asl", Ruolo::Standard, Some(0), Some(1), Some(1)),
     (
         "operatore.tribunale",
         Ruolo::Standard,
-        None,
+        Some(1),
         Some(2),
         Some(2),
     ),
@@ -240,8 +247,8 @@ async fn utenti(
                 .await?;
         }
         let appartenenza = match (comune, ente) {
-            (Some(i), _) => format!("Comune di {}", COMUNI[i].2),
             (_, Some(i)) => ENTI[i].0.to_string(),
+            (Some(i), None) => format!("Comune di {}", COMUNI[i].2),
             _ => String::new(),
         };
         account.push(Account {

@@ -218,14 +218,32 @@ fn verifica(a: &AccessoImportato) -> Result<(), ErroreOnboarding> {
     for (nome, contenuto) in &a.file {
         std::fs::write(cartella.path().join(nome), contenuto).map_err(interno)?;
     }
+    // The files sit in a private temporary folder: its path means nothing to the user and
+    // says something about the server, so messages name the files only.
+    let prefisso = format!("{}{}", cartella.path().display(), std::path::MAIN_SEPARATOR);
     anpr::config::AnprConfig::opzionale(&a.toml, cartella.path())
-        .map_err(|e| ErroreOnboarding::Configurazione(e.to_string()))?;
+        .map_err(|e| ErroreOnboarding::Configurazione(e.to_string().replace(&prefisso, "")))?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn una_chiave_rovinata_e_nominata_senza_cartelle_del_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let net = std::net::SocketAddr::from(([127, 0, 0, 1], 9400));
+        let init = anpr_sim::init::scrivi(&dir.path().join("sim"), net).unwrap();
+        let toml = std::fs::read_to_string(&init.anpr_toml).unwrap();
+        let caricati = BTreeMap::from([(
+            "chiave-client.pem".to_string(),
+            b"-----BEGIN PRIVATE KEY-----\nrotta\n-----END PRIVATE KEY-----\n".to_vec(),
+        )]);
+        let e = importa_caricati(&toml, &caricati).unwrap_err().to_string();
+        assert!(e.contains("chiave-client.pem"), "{e}");
+        assert!(!e.contains(std::path::MAIN_SEPARATOR), "{e}");
+    }
 
     #[test]
     fn i_percorsi_diventano_nomi_e_i_file_sono_letti() {

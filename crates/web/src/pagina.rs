@@ -68,15 +68,21 @@ impl Pagina {
 }
 
 async fn appartenenza(stato: &StatoApp, u: &store::anagrafiche::Utente) -> String {
+    // An Ente's account may also name the Comune that manages it: the Ente comes first.
+    if let Some(id) = u.ente_id
+        && let Ok(e) = stato.store.ente(id).await
+    {
+        if let Some(c) = u.comune_id
+            && let Ok(c) = stato.store.comune(c).await
+        {
+            return format!("{} (Comune di {})", e.nome, c.nome);
+        }
+        return e.nome;
+    }
     if let Some(id) = u.comune_id
         && let Ok(c) = stato.store.comune(id).await
     {
         return format!("Comune di {}", c.nome);
-    }
-    if let Some(id) = u.ente_id
-        && let Ok(e) = stato.store.ente(id).await
-    {
-        return e.nome;
     }
     String::new()
 }

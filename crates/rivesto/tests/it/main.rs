@@ -6,6 +6,7 @@ mod client;
 mod demo;
 mod input_check;
 mod migrate;
+mod serve;
 mod worker;
 
 use std::path::Path;

@@ -3,8 +3,8 @@
 //! conventions with this Comune and its ADMIN users.
 
 use super::{
-    Campi, NuovoAccount, attore, comune_del_top, crea_account, decodifica, ente_convenzionato,
-    nome_ambito, utente_gestito,
+    Campi, Gestore, NuovoAccount, attore, comune_del_top, crea_account, decodifica,
+    ente_convenzionato, nome_ambito, utente_gestito,
 };
 use crate::ErroreWeb;
 use crate::ids::Tipo;
@@ -245,7 +245,7 @@ async fn componi_scheda(
             nome: c.nome,
         })
         .collect();
-    let admin = account_mostrati(stato, ente.id, "ADMIN").await?;
+    let admin = account_mostrati(stato, Gestore::top(comune_id, ente.id), "ADMIN").await?;
     Ok(PaginaEnte {
         p: Pagina::per(stato, u).await,
         ente: EnteMostrato::da(stato, ente),
@@ -257,14 +257,15 @@ async fn componi_scheda(
 
 pub(super) async fn account_mostrati(
     stato: &StatoApp,
-    ente_id: i64,
+    g: Gestore,
     ruolo: &str,
 ) -> Result<Vec<AccountMostrato>, ErroreWeb> {
     Ok(stato
         .store
-        .utenti_di_ente(ente_id, ruolo)
+        .utenti_di_ente(g.ente_id, ruolo)
         .await?
         .into_iter()
+        .filter(|a| g.gestisce(&a.utente))
         .map(|g| AccountMostrato {
             id: stato.ids.codifica(Tipo::Utente, g.utente.id),
             username: g.utente.username,
@@ -308,7 +309,8 @@ async fn crea_admin(
     let esito = match NuovoAccount::da_modulo(c.uno("username"), c.uno("email")) {
         Ok(nuovo) => {
             let a = attore(&stato, &u).await?;
-            match crea_account(&stato, &nuovo, "ADMIN", ente.id, &a).await {
+            let g = Gestore::top(comune_id, ente.id);
+            match crea_account(&stato, &nuovo, "ADMIN", g, &a).await {
                 Ok((_, codice)) => Ok((nuovo.username, codice)),
                 Err(ErroreWeb::NonValido(m)) => Err(m),
                 Err(e) => return Err(e),
@@ -335,9 +337,10 @@ async fn attiva_admin(
     Path((id, uid)): Path<(String, String)>,
     corpo: Bytes,
 ) -> Result<Response, ErroreWeb> {
-    let (_, ente) = contesto(&stato, &u, &id).await?;
+    let (comune_id, ente) = contesto(&stato, &u, &id).await?;
     let utente_id = decodifica(&stato, Tipo::Utente, &uid)?;
-    let gestito = utente_gestito(&stato, ente.id, "ADMIN", utente_id).await?;
+    let gestito =
+        utente_gestito(&stato, Gestore::top(comune_id, ente.id), "ADMIN", utente_id).await?;
     let attivo = Campi::da(&corpo).uno("attivo") == "si";
     let a = attore(&stato, &u).await?;
     stato
@@ -352,9 +355,10 @@ async fn reset_admin(
     u: UtenteConnesso,
     Path((id, uid)): Path<(String, String)>,
 ) -> Result<Response, ErroreWeb> {
-    let (_, ente) = contesto(&stato, &u, &id).await?;
+    let (comune_id, ente) = contesto(&stato, &u, &id).await?;
     let utente_id = decodifica(&stato, Tipo::Utente, &uid)?;
-    let gestito = utente_gestito(&stato, ente.id, "ADMIN", utente_id).await?;
+    let gestito =
+        utente_gestito(&stato, Gestore::top(comune_id, ente.id), "ADMIN", utente_id).await?;
     let a = attore(&stato, &u).await?;
     let codice = crate::auth::emetti_codice_reset(&stato, gestito.id, &a).await?;
     let indietro = format!("/amministrazione/enti/{id}");

@@ -3,9 +3,16 @@
 //! (`/amministrazione/enti`); the ADMIN's pages for its Ente's STANDARD users and their
 //! profiles (`/amministrazione/utenti`).
 //!
-//! Tenancy (DESIGN §1): a TOP sees only Enti with a convention with its Comune, and only their
-//! ADMIN users; an ADMIN only its own Ente's STANDARD users. Anything else answers 404, like an
-//! id that does not exist. The one global view is the search of an Ente by its code, which a
+//! Tenancy (DESIGN §1): a TOP sees only Enti with a convention with its Comune, and only the
+//! ADMIN users that its Comune manages; an ADMIN only the STANDARD users of its own Ente managed
+//! by the same Comune. Anything else answers 404, like an id that does not exist.
+//!
+//! An Ente's accounts are tied to the Comune whose administration created them (`comune_id` on
+//! an ADMIN or STANDARD user): the ADMIN a TOP creates, and the STANDARD users that ADMIN creates,
+//! act only under the Ente's conventions with that Comune. Enti are global, so without this a
+//! TOP of another Comune that convenes the same Ente could take over its ADMINs and read the
+//! first Comune's requests. Accounts with no Comune (made by `rivesto admin user add`) span the
+//! whole Ente and are managed from the console only. The one global view is the search of an Ente by its code, which a
 //! TOP needs to convene an Ente that already exists.
 
 mod anpr;
@@ -41,12 +48,44 @@ fn comune_del_top(u: &UtenteConnesso) -> Result<i64, ErroreWeb> {
         .ok_or_else(|| ErroreWeb::Vietato("Utenza TOP senza Comune.".into()))
 }
 
-/// The Ente of an ADMIN (403 for other roles).
-fn ente_dell_admin(u: &UtenteConnesso) -> Result<i64, ErroreWeb> {
+/// Whose accounts the caller manages: an Ente's, and, when `comune_id` is set, only those that
+/// Comune manages (see the module's comment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Gestore {
+    ente_id: i64,
+    comune_id: Option<i64>,
+}
+
+impl Gestore {
+    /// A TOP manages the ADMINs of a convened Ente that its own Comune manages.
+    fn top(comune_id: i64, ente_id: i64) -> Gestore {
+        Gestore {
+            ente_id,
+            comune_id: Some(comune_id),
+        }
+    }
+
+    fn gestisce(&self, u: &Utente) -> bool {
+        u.ente_id == Some(self.ente_id) && self.comune_id.is_none_or(|c| u.comune_id == Some(c))
+    }
+
+    /// A convention under which this manager may grant profiles.
+    fn convenzione(&self, c: &store::anagrafiche::Convenzione) -> bool {
+        c.ente_id == self.ente_id && self.comune_id.is_none_or(|k| c.comune_id == k)
+    }
+}
+
+/// What an ADMIN manages (403 for other roles).
+fn gestore_admin(u: &UtenteConnesso) -> Result<Gestore, ErroreWeb> {
     u.richiedi(&["ADMIN"])?;
-    u.utente
+    let ente_id = u
+        .utente
         .ente_id
-        .ok_or_else(|| ErroreWeb::Vietato("Utenza ADMIN senza Ente.".into()))
+        .ok_or_else(|| ErroreWeb::Vietato("Utenza ADMIN senza Ente.".into()))?;
+    Ok(Gestore {
+        ente_id,
+        comune_id: u.utente.comune_id,
+    })
 }
 
 async fn attore(stato: &StatoApp, u: &UtenteConnesso) -> Result<Attore, ErroreWeb> {
@@ -69,16 +108,16 @@ async fn ente_convenzionato(
     Ok(stato.store.ente(ente_id).await?)
 }
 
-/// A user of Ente `ente_id` with role `ruolo` (the only users the caller may manage); 404
+/// A user with role `ruolo` that `g` manages (the only users the caller may touch); 404
 /// otherwise.
 async fn utente_gestito(
     stato: &StatoApp,
-    ente_id: i64,
+    g: Gestore,
     ruolo: &str,
     utente_id: i64,
 ) -> Result<Utente, ErroreWeb> {
     let u = stato.store.utente(utente_id).await?;
-    if u.ente_id != Some(ente_id) || u.ruolo != ruolo {
+    if !g.gestisce(&u) || u.ruolo != ruolo {
         return Err(ErroreWeb::NonTrovato);
     }
     Ok(u)
@@ -115,14 +154,14 @@ impl NuovoAccount {
     }
 }
 
-/// Creates an account of `ruolo` in Ente `ente_id` and returns its id with a one-time reset
+/// Creates an account of `ruolo` managed by `g` and returns its id with a one-time reset
 /// code: nobody ever sees a password. The account's random initial password is thrown away;
 /// the user signs in with the code and then chooses a password (and a TOTP where required).
 async fn crea_account(
     stato: &StatoApp,
     a: &NuovoAccount,
     ruolo: &str,
-    ente_id: i64,
+    g: Gestore,
     attore: &Attore,
 ) -> Result<(i64, String), ErroreWeb> {
     if stato
@@ -141,8 +180,8 @@ async fn crea_account(
         username: a.username.clone(),
         password,
         ruolo: ruolo.to_string(),
-        comune_id: None,
-        ente_id: Some(ente_id),
+        comune_id: g.comune_id,
+        ente_id: Some(g.ente_id),
         codice_utente: a.username.chars().take(20).collect(),
     };
     let id = stato.store.crea_utente(&nuovo, attore).await?;

@@ -7,8 +7,8 @@
 
 use super::enti::{AccountMostrato, account_mostrati};
 use super::{
-    AMBITI, Campi, NuovoAccount, ambito_entro, attore, codice_gruppo, crea_account, decodifica,
-    ente_dell_admin, gruppo_da, nome_ambito, nome_gruppo, utente_gestito,
+    AMBITI, Campi, Gestore, NuovoAccount, ambito_entro, attore, codice_gruppo, crea_account,
+    decodifica, gestore_admin, gruppo_da, nome_ambito, nome_gruppo, utente_gestito,
 };
 use crate::ErroreWeb;
 use crate::ids::Tipo;
@@ -48,19 +48,19 @@ struct PaginaUtenti {
 async fn componi_elenco(
     stato: &StatoApp,
     u: &UtenteConnesso,
-    ente_id: i64,
+    g: Gestore,
 ) -> Result<PaginaUtenti, ErroreWeb> {
     Ok(PaginaUtenti {
         p: Pagina::per(stato, u).await,
-        ente: stato.store.ente(ente_id).await?.nome,
-        utenti: account_mostrati(stato, ente_id, STANDARD).await?,
+        ente: stato.store.ente(g.ente_id).await?.nome,
+        utenti: account_mostrati(stato, g, STANDARD).await?,
         errore: None,
     })
 }
 
 async fn elenco(State(stato): State<StatoApp>, u: UtenteConnesso) -> Result<Response, ErroreWeb> {
-    let ente_id = ente_dell_admin(&u)?;
-    html(&componi_elenco(&stato, &u, ente_id).await?)
+    let g = gestore_admin(&u)?;
+    html(&componi_elenco(&stato, &u, g).await?)
 }
 
 async fn crea(
@@ -68,12 +68,12 @@ async fn crea(
     u: UtenteConnesso,
     corpo: Bytes,
 ) -> Result<Response, ErroreWeb> {
-    let ente_id = ente_dell_admin(&u)?;
+    let g = gestore_admin(&u)?;
     let c = Campi::da(&corpo);
     let errore = match NuovoAccount::da_modulo(c.uno("username"), c.uno("email")) {
         Ok(nuovo) => {
             let a = attore(&stato, &u).await?;
-            match crea_account(&stato, &nuovo, STANDARD, ente_id, &a).await {
+            match crea_account(&stato, &nuovo, STANDARD, g, &a).await {
                 Ok((id, codice)) => {
                     let indietro = format!(
                         "/amministrazione/utenti/{}",
@@ -95,7 +95,7 @@ async fn crea(
         }
         Err(m) => m,
     };
-    let mut p = componi_elenco(&stato, &u, ente_id).await?;
+    let mut p = componi_elenco(&stato, &u, g).await?;
     p.errore = Some(errore);
     Ok((StatusCode::BAD_REQUEST, html(&p)?).into_response())
 }
@@ -137,11 +137,14 @@ struct PaginaUtente {
 async fn componi_scheda(
     stato: &StatoApp,
     u: &UtenteConnesso,
-    ente_id: i64,
+    g: Gestore,
     gestito: &Utente,
 ) -> Result<PaginaUtente, ErroreWeb> {
     let mut profili = Vec::new();
-    for conv in stato.store.convenzioni(ente_id, true).await? {
+    for conv in stato.store.convenzioni(g.ente_id, true).await? {
+        if !g.convenzione(&conv) {
+            continue;
+        }
         let attuale = stato.store.profilo(gestito.id, conv.id).await?;
         let (campi, ambito) = match &attuale {
             Some(p) => (p.campi.clone(), Some(p.ambito)),
@@ -187,18 +190,16 @@ async fn componi_scheda(
     })
 }
 
-/// The ADMIN's Ente and the STANDARD user named in the URL, if of that Ente (404 otherwise).
+/// What the ADMIN manages and the STANDARD user named in the URL, if it manages that user (404
+/// otherwise).
 async fn contesto(
     stato: &StatoApp,
     u: &UtenteConnesso,
     uid: &str,
-) -> Result<(i64, Utente), ErroreWeb> {
-    let ente_id = ente_dell_admin(u)?;
+) -> Result<(Gestore, Utente), ErroreWeb> {
+    let g = gestore_admin(u)?;
     let utente_id = decodifica(stato, Tipo::Utente, uid)?;
-    Ok((
-        ente_id,
-        utente_gestito(stato, ente_id, STANDARD, utente_id).await?,
-    ))
+    Ok((g, utente_gestito(stato, g, STANDARD, utente_id).await?))
 }
 
 async fn scheda(
@@ -206,8 +207,8 @@ async fn scheda(
     u: UtenteConnesso,
     Path(uid): Path<String>,
 ) -> Result<Response, ErroreWeb> {
-    let (ente_id, gestito) = contesto(&stato, &u, &uid).await?;
-    html(&componi_scheda(&stato, &u, ente_id, &gestito).await?)
+    let (g, gestito) = contesto(&stato, &u, &uid).await?;
+    html(&componi_scheda(&stato, &u, g, &gestito).await?)
 }
 
 async fn attiva(
@@ -246,11 +247,11 @@ async fn profilo(
     Path(uid): Path<String>,
     corpo: Bytes,
 ) -> Result<Response, ErroreWeb> {
-    let (ente_id, gestito) = contesto(&stato, &u, &uid).await?;
+    let (g, gestito) = contesto(&stato, &u, &uid).await?;
     let c = Campi::da(&corpo);
     let conv_id = decodifica(&stato, Tipo::Convenzione, c.uno("convenzione"))?;
     let conv = stato.store.convenzione(conv_id).await?;
-    if conv.ente_id != ente_id {
+    if !g.convenzione(&conv) {
         return Err(ErroreWeb::NonTrovato);
     }
     let errore = match controlla_profilo(&c, &conv) {
@@ -260,14 +261,14 @@ async fn profilo(
                 .store
                 .imposta_profilo(gestito.id, conv.id, &campi, ambito, &a)
                 .await?;
-            let mut p = componi_scheda(&stato, &u, ente_id, &gestito).await?;
+            let mut p = componi_scheda(&stato, &u, g, &gestito).await?;
             p.p =
                 p.p.con_avviso(format!("Profilo per «{}» salvato.", conv.nome));
             return html(&p);
         }
         Err(m) => m,
     };
-    let mut p = componi_scheda(&stato, &u, ente_id, &gestito).await?;
+    let mut p = componi_scheda(&stato, &u, g, &gestito).await?;
     p.errore = Some(errore);
     Ok((StatusCode::BAD_REQUEST, html(&p)?).into_response())
 }

@@ -25,7 +25,8 @@ const LIMITE_HOME: i64 = 10;
 fn ambito_monitor(u: &UtenteConnesso) -> Result<AmbitoElenco, ErroreWeb> {
     match (u.ruolo(), u.utente.comune_id, u.utente.ente_id) {
         ("TOP", Some(c), _) => Ok(AmbitoElenco::Comune(c)),
-        ("ADMIN", _, Some(e)) => Ok(AmbitoElenco::Ente(e)),
+        ("ADMIN", Some(c), Some(e)) => Ok(AmbitoElenco::EnteComune(e, c)),
+        ("ADMIN", None, Some(e)) => Ok(AmbitoElenco::Ente(e)),
         ("TOP" | "ADMIN", _, _) => Err(ErroreWeb::NonTrovato),
         _ => Err(ErroreWeb::Vietato(
             "Questa funzione non è disponibile per il suo ruolo.".into(),

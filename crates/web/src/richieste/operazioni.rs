@@ -22,7 +22,8 @@ use worker::invio::ErroreInvio;
 pub const MAX_MOTIVO: usize = 200;
 
 /// The request `id` if `u` may see it, else 404: STANDARD its own requests; TOP the requests
-/// under the conventions of its Comune; ADMIN those under the conventions of its Ente. A
+/// under the conventions of its Comune; ADMIN those under the conventions of its Ente (with its
+/// managing Comune, when it has one). A
 /// BOZZA is its author's alone until it is submitted.
 pub async fn richiesta_visibile(
     stato: &StatoApp,
@@ -56,7 +57,13 @@ fn visibile(u: &Utente, r: &Richiesta, conv: &Convenzione) -> bool {
     match Ruolo::parse(&u.ruolo) {
         Some(Ruolo::Standard) => r.utente_id == u.id,
         Some(Ruolo::Top) => inviata && u.comune_id == Some(conv.comune_id),
-        Some(Ruolo::Admin) => inviata && u.ente_id == Some(conv.ente_id),
+        // An Ente's account managed by one Comune sees only that Comune's conventions; one
+        // with no Comune (bootstrapped from the console) sees the whole Ente.
+        Some(Ruolo::Admin) => {
+            inviata
+                && u.ente_id == Some(conv.ente_id)
+                && u.comune_id.is_none_or(|c| c == conv.comune_id)
+        }
         None => false,
     }
 }
@@ -178,7 +185,8 @@ async fn convenzione_del_profilo(
         return Err(ErroreWeb::NonTrovato);
     }
     let conv = stato.store.convenzione(convenzione_id).await?;
-    if u.ente_id != Some(conv.ente_id) {
+    // The account acts only under its Ente's conventions with the Comune that manages it.
+    if u.ente_id != Some(conv.ente_id) || u.comune_id.is_some_and(|c| c != conv.comune_id) {
         return Err(ErroreWeb::NonTrovato);
     }
     if !in_vigore(&conv, stato.adesso_ms()) {

@@ -6,6 +6,8 @@ mod aiuto;
 mod amministrazione;
 mod api;
 mod autenticazione;
+mod frammenti;
 mod isolamento;
 mod notifiche;
 mod richieste;
+mod segreti;
