@@ -52,19 +52,16 @@ pub fn rotte() -> Router<StatoApp> {
 
 /// Who the archive names for `u`: username, role, and the codes of its Comune or Ente.
 pub(crate) async fn attore(stato: &StatoApp, u: &Utente) -> Attore {
-    let comune = match u.comune_id {
-        Some(id) => stato.store.comune(id).await.ok().map(|c| c.codice_istat),
-        None => None,
-    };
-    let ente = match u.ente_id {
-        Some(id) => stato.store.ente(id).await.ok().map(|e| e.codice),
-        None => None,
-    };
-    Attore {
-        nome: u.username.clone(),
-        ruolo: Some(u.ruolo.clone()),
-        comune,
-        ente,
+    // Sign-in events are audited even when the Comune or Ente cannot be read: then with the
+    // name and role alone.
+    match crate::richieste::operazioni::attore(stato, u).await {
+        Ok(a) => a,
+        Err(_) => Attore {
+            nome: u.username.clone(),
+            ruolo: Some(u.ruolo.clone()),
+            comune: None,
+            ente: None,
+        },
     }
 }
 
