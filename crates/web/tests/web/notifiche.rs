@@ -292,9 +292,18 @@ async fn email_tramite_smtp() {
     )
     .await;
     let compito = web::notifiche::avvia_posta(app.stato.clone());
-    // Up to 30 s: the dispatcher's first pass runs at once, but a loaded CI machine is slow.
+    // The sink holds the message as soon as the data ends; the dispatcher records it as sent
+    // only after the SMTP exchange is over. Wait for both (up to 30 s on a loaded machine)
+    // before stopping the task, which would otherwise be cut off in between.
     for _ in 0..600 {
-        if ricevuti.lock().unwrap().len() == 2 {
+        let stato_email = app
+            .store
+            .notifiche(app.seme.standard.id, app.stato.adesso_ms(), 10)
+            .await
+            .unwrap()
+            .first()
+            .map(|n| n.email_stato.clone());
+        if ricevuti.lock().unwrap().len() == 2 && stato_email.as_deref() == Some("INVIATA") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
