@@ -10,6 +10,7 @@ import io
 import json
 import os
 import sys
+import re
 import zipfile
 
 QUI = os.path.dirname(os.path.abspath(__file__))
@@ -45,7 +46,9 @@ def storici_e_stati(wheel, in_uso):
     storici = {}
     for m in comuni:
         codice = m["code"].upper()
-        if codice in in_uso:
+        # The source has a few codes that are not Belfiore codes (Senale, BZ, is "ND"): no codice
+        # fiscale can carry them, so they are left out.
+        if codice in in_uso or not re.fullmatch(r"[A-Z][0-9]{3}", codice):
             continue
         fine = m["date_deleted"] or "9999"
         if codice not in storici or fine > storici[codice][0]:

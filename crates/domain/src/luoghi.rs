@@ -223,6 +223,16 @@ mod tests {
             && c.codice_istat.is_some_and(|i| i.len() == 6)
             && c.sigla_provincia.len() == 2));
         assert!(stati_esteri().iter().all(|s| s.belfiore.starts_with('Z')));
+        // Every code can stand in a codice fiscale: a letter and three digits (the source once
+        // had "ND" for Senale).
+        let formato = |b: &str| {
+            let b = b.as_bytes();
+            b.len() == 4 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_digit)
+        };
+        for c in comuni_attuali().iter().chain(comuni_storici()) {
+            assert!(formato(c.belfiore), "{}: {:?}", c.nome, c.belfiore);
+        }
+        assert!(stati_esteri().iter().all(|s| formato(s.belfiore)));
     }
 
     #[test]
