@@ -383,7 +383,29 @@ macro_rules! utente_da_riga {
     };
 }
 
-const COLONNE_UTENTE: &str = "id, username, ruolo, comune_id, ente_id, codice_utente, attivo";
+pub(crate) use utente_da_riga;
+
+pub(crate) const COLONNE_UTENTE: &str =
+    "id, username, ruolo, comune_id, ente_id, codice_utente, attivo";
+
+/// An Ente from a row with its columns (`id, codice, tipo_codice, nome, codice_ufficio`).
+macro_rules! ente_da_riga {
+    ($r:expr) => {{
+        let tipo: String = $r.try_get("tipo_codice")?;
+        Ente {
+            id: $r.try_get("id")?,
+            codice: $r.try_get("codice")?,
+            tipo_codice: if tipo == "IPA" {
+                TipoCodiceEnte::Ipa
+            } else {
+                TipoCodiceEnte::CodiceFiscale
+            },
+            nome: $r.try_get("nome")?,
+            codice_ufficio: $r.try_get("codice_ufficio")?,
+        }
+    }};
+}
+pub(crate) use ente_da_riga;
 
 impl Store {
     pub async fn crea_ente(
@@ -424,18 +446,7 @@ impl Store {
             .fetch_optional(ex)
             .await?
             .ok_or_else(|| ErroreStore::non_trovato(format!("ente {id}")))?;
-            let tipo: String = r.try_get("tipo_codice")?;
-            Ok(Ente {
-                id: r.try_get("id")?,
-                codice: r.try_get("codice")?,
-                tipo_codice: if tipo == "IPA" {
-                    TipoCodiceEnte::Ipa
-                } else {
-                    TipoCodiceEnte::CodiceFiscale
-                },
-                nome: r.try_get("nome")?,
-                codice_ufficio: r.try_get("codice_ufficio")?,
-            })
+            Ok(ente_da_riga!(r))
         })
     }
 

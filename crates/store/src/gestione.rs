@@ -4,44 +4,19 @@
 //! Tenancy is decided by the caller from these answers: a TOP sees an Ente only when
 //! [`Store::ente_convenzionato`] holds for its Comune; an ADMIN only its own Ente's users.
 
-use crate::anagrafiche::{Ente, Profilo, TipoCodiceEnte, Utente};
+use crate::anagrafiche::{
+    COLONNE_UTENTE, Ente, Profilo, TipoCodiceEnte, Utente, ente_da_riga, utente_da_riga,
+};
 use crate::audit::ConnessioneAudit as _;
 use crate::{Attore, Audit, ErroreStore, Store};
 use serde_json::json;
 use sqlx::Row as _;
 
 const COLONNE_ENTE: &str = "e.id, e.codice, e.tipo_codice, e.nome, e.codice_ufficio";
-const COLONNE_UTENTE: &str = "id, username, ruolo, comune_id, ente_id, codice_utente, attivo";
-
-macro_rules! ente_da_riga {
-    ($r:expr) => {{
-        let tipo: String = $r.try_get("tipo_codice")?;
-        Ente {
-            id: $r.try_get("id")?,
-            codice: $r.try_get("codice")?,
-            tipo_codice: if tipo == "IPA" {
-                TipoCodiceEnte::Ipa
-            } else {
-                TipoCodiceEnte::CodiceFiscale
-            },
-            nome: $r.try_get("nome")?,
-            codice_ufficio: $r.try_get("codice_ufficio")?,
-        }
-    }};
-}
-
 macro_rules! utente_gestito_da_riga {
     ($r:expr) => {
         UtenteGestito {
-            utente: Utente {
-                id: $r.try_get("id")?,
-                username: $r.try_get("username")?,
-                ruolo: $r.try_get("ruolo")?,
-                comune_id: $r.try_get("comune_id")?,
-                ente_id: $r.try_get("ente_id")?,
-                codice_utente: $r.try_get("codice_utente")?,
-                attivo: $r.try_get("attivo")?,
-            },
+            utente: utente_da_riga!($r),
             email: $r.try_get("email")?,
         }
     };
