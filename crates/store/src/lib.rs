@@ -9,8 +9,10 @@ mod macros;
 
 pub mod anagrafiche;
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod autenticazione;
 mod connessione;
+pub mod consultazioni;
 pub mod elenchi;
 mod errore;
 pub mod gestione;
@@ -25,6 +27,7 @@ pub mod conservazione;
 mod lease;
 pub mod segreti;
 mod sessioni;
+pub mod statistiche;
 mod tempo;
 pub mod token_api;
 

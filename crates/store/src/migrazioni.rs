@@ -42,6 +42,21 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "richieste_web",
         include_str!("../migrations/sqlite/0005_richieste_web.sql"),
     ),
+    (
+        6,
+        "audit_checkpoint",
+        include_str!("../migrations/sqlite/0006_audit_checkpoint.sql"),
+    ),
+    (
+        7,
+        "consultazioni",
+        include_str!("../migrations/sqlite/0007_consultazioni.sql"),
+    ),
+    (
+        8,
+        "statistiche",
+        include_str!("../migrations/sqlite/0008_statistiche.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -68,6 +83,21 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "richieste_web",
         include_str!("../migrations/postgres/0005_richieste_web.sql"),
+    ),
+    (
+        6,
+        "audit_checkpoint",
+        include_str!("../migrations/postgres/0006_audit_checkpoint.sql"),
+    ),
+    (
+        7,
+        "consultazioni",
+        include_str!("../migrations/postgres/0007_consultazioni.sql"),
+    ),
+    (
+        8,
+        "statistiche",
+        include_str!("../migrations/postgres/0008_statistiche.sql"),
     ),
 ];
 

@@ -7,6 +7,7 @@
 
 pub mod amministrazione;
 pub mod api;
+pub mod archivio;
 pub mod auth;
 pub mod demo;
 pub mod errore;
@@ -19,6 +20,7 @@ pub mod server;
 pub mod sessione;
 mod statici;
 pub mod stato;
+pub mod statistiche;
 
 pub use errore::ErroreWeb;
 pub use stato::{Applicazione, ConfigWeb, StatoApp};

@@ -13,6 +13,8 @@ pub fn router(stato: StatoApp) -> Router {
         .merge(crate::richieste::rotte())
         .merge(crate::amministrazione::rotte())
         .merge(crate::notifiche::rotte())
+        .merge(crate::archivio::rotte())
+        .merge(crate::statistiche::rotte())
         .merge(crate::api::rotte())
         .merge(crate::statici::rotte())
         .fallback(|| async { ErroreWeb::NonTrovato })

@@ -7,6 +7,7 @@ mod anagrafiche;
 mod audit;
 mod autenticazione;
 mod concorrenza;
+mod consultazioni;
 mod elenchi;
 mod gestione;
 mod jobs;
@@ -15,6 +16,7 @@ mod notifiche;
 mod richieste;
 mod segreti;
 mod sessioni;
+mod statistiche;
 mod token_api;
 
 /// Instantiates each named contract test for both engines.

@@ -5,9 +5,13 @@ mod aiuto;
 
 mod amministrazione;
 mod api;
+mod archivio_consultazioni;
+mod archivio_copertura;
+mod archivio_monitoraggio;
 mod autenticazione;
 mod frammenti;
 mod isolamento;
 mod notifiche;
 mod richieste;
 mod segreti;
+mod statistiche;

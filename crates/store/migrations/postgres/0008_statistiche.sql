@@ -1,0 +1,2 @@
+-- placeholder, filled by issue 6 work
+SELECT 1;

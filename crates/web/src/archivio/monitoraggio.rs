@@ -1,0 +1,6 @@
+use crate::stato::StatoApp;
+use axum::Router;
+
+pub fn rotte() -> Router<StatoApp> {
+    Router::new()
+}
