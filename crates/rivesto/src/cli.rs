@@ -88,6 +88,11 @@ pub enum Comando {
     Worker(WorkerArgs),
     /// An automation client over the JSON API (the token is read from an environment variable).
     Client(ClientArgs),
+    /// The audit archive's integrity and retention: verify, signed checkpoints, purge.
+    Audit {
+        #[command(subcommand)]
+        comando: AuditComando,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -520,6 +525,46 @@ pub enum InputComando {
     },
 }
 
+/// `rivesto audit` (see docs/security.md, "Archivio di audit").
+#[derive(Subcommand, Debug)]
+pub enum AuditComando {
+    /// Recomputes the chain in audit_entries and checks it against the stored checkpoints and
+    /// the given files. Needs only the database (no master key). Exit 0 intact, 1 any fault,
+    /// 2 usage or I/O error.
+    Verify {
+        /// A checkpoint file written by `audit checkpoint` (repeatable): it also catches a
+        /// tail cut, or a rewrite, up to the entry it certifies.
+        #[arg(long = "checkpoint", value_name = "FILE")]
+        checkpoint: Vec<PathBuf>,
+    },
+    /// Verifies the chain, signs its last entry (Ed25519) and writes the checkpoint to a new
+    /// file, to keep away from the server. Needs the master key.
+    Checkpoint {
+        /// The file to write; an existing file is never overwritten.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Removes the entries older than a date and leaves a signed checkpoint at the cut. Needs
+    /// the master key and, on PostgreSQL, the owner's URL (like `migrate`).
+    Purge {
+        /// AAAA-MM-GG: the entries before the start of this day (Europe/Rome) are removed.
+        #[arg(long, value_name = "DATA", value_parser = parse_data)]
+        before: chrono::NaiveDate,
+        /// The retention period: a date less than this many months ago is refused.
+        #[arg(
+            long,
+            default_value_t = store::audit_checkpoint::MESI_CONSERVAZIONE_PREDEFINITI,
+            value_parser = clap::value_parser!(u32).range(1..=1200)
+        )]
+        retention_months: u32,
+    },
+}
+
+fn parse_data(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("data {s:?} non valida: attesa nel formato AAAA-MM-GG"))
+}
+
 #[derive(Subcommand, Debug)]
 pub enum BenchComando {
     /// Lookups/s through the client against the simulator, and RS256 signatures/s.
@@ -537,6 +582,11 @@ pub enum BenchComando {
         #[arg(long, default_value_t = 1_000_000)]
         rows: u64,
     },
+    /// Builds a fresh SQLite chain of valid entries, then times its verification (entries/s).
+    Audit {
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+        entries: u64,
+    },
 }
 
 pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -553,6 +603,7 @@ pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
         Comando::Serve(a) => crate::servizio::esegui(&g, a).await,
         Comando::Worker(a) => crate::elaborazione::esegui(&g, &a).await,
         Comando::Client(a) => crate::client::esegui(a).await,
+        Comando::Audit { comando } => crate::audit::esegui(&g, comando).await,
         Comando::Bench {
             comando:
                 BenchComando::Anpr {
@@ -564,6 +615,9 @@ pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
         Comando::Bench {
             comando: BenchComando::Files { rows },
         } => crate::bench::files(&g, rows),
+        Comando::Bench {
+            comando: BenchComando::Audit { entries },
+        } => crate::bench::audit(entries).await,
     }
 }
 

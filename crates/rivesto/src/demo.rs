@@ -44,6 +44,12 @@ pub async fn esegui(g: &Globali, a: DemoArgs) -> anyhow::Result<ExitCode> {
     let url = format!("sqlite://{}", cartella.join("rivesto.db").display());
     store::migra(&url, &OpzioniMigrazione::default()).await?;
     let store = Store::connetti(&url).await?;
+    // The example request's rows get their keyed hashes when they are created (the archive's
+    // "chi ha consultato" finds them), like those made in the web app.
+    let hmac = store
+        .chiave_hmac_identificativi(&ChiaveMaestra::da_file(&chiave_file)?)
+        .await?;
+    let store = store.con_chiave_hmac(hmac);
     let seme =
         web::demo::semina(&store, &ChiaveMaestra::da_file(&chiave_file)?, &onboarding).await?;
 

@@ -1,6 +1,7 @@
 //! `rivesto`: the one binary (DESIGN §6).
 
 mod admin;
+mod audit;
 mod bench;
 mod cli;
 mod client;

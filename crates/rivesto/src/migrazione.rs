@@ -24,7 +24,7 @@ pub async fn esegui(g: &Globali, a: MigrateArgs) -> anyhow::Result<ExitCode> {
     println!("Migrazioni applicate: {}", url_visibile(&g.database_url));
     if postgres {
         println!(
-            "Ruolo runtime: {} (SELECT e INSERT su audit_entries, nessun UPDATE/DELETE/TRUNCATE)",
+            "Ruolo runtime: {} (SELECT e INSERT su audit_entries e audit_checkpoints, nessun UPDATE/DELETE/TRUNCATE)",
             opzioni.ruolo_runtime
         );
         println!(

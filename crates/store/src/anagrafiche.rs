@@ -121,6 +121,37 @@ impl std::fmt::Debug for NuovoUtente {
     }
 }
 
+/// An account as an administrator creates it (see [`Store::crea_account`]).
+pub struct NuovoAccount<'a> {
+    pub utente: &'a NuovoUtente,
+    pub email: Option<&'a str>,
+    /// The one-time code the user signs in with first; never stored as is.
+    pub codice_reset: &'a str,
+    pub scadenza_reset_ms: i64,
+}
+
+/// Inserts a user row (active), returning its id.
+macro_rules! inserisci_utente {
+    ($tx:expr, $u:expr, $hash:expr, $ora:expr) => {{
+        let id: i64 = sqlx::query(
+            "INSERT INTO utenti (username, password_hash, ruolo, comune_id, ente_id, \
+             codice_utente, attivo, creato_ms) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7) \
+             RETURNING id",
+        )
+        .bind(&$u.username)
+        .bind($hash)
+        .bind(&$u.ruolo)
+        .bind($u.comune_id)
+        .bind($u.ente_id)
+        .bind(&$u.codice_utente)
+        .bind($ora)
+        .fetch_one(&mut *$tx)
+        .await?
+        .try_get(0)?;
+        id
+    }};
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profilo {
     pub id: i64,
@@ -546,6 +577,26 @@ impl Store {
         })
     }
 
+    /// The Comune and Ente codes that the audit entries about an account carry: the account's
+    /// own, so that its Comune's TOP and its Ente's ADMIN find them whoever acted; the actor's
+    /// where the account has none (a TOP has no Ente).
+    pub(crate) async fn con_ambito_utente(
+        &self,
+        audit: Audit,
+        comune_id: Option<i64>,
+        ente_id: Option<i64>,
+    ) -> Result<Audit, ErroreStore> {
+        let comune = match comune_id {
+            Some(id) => Some(self.comune(id).await?.codice_istat),
+            None => audit.comune.clone(),
+        };
+        let ente = match ente_id {
+            Some(id) => Some(self.ente(id).await?.codice),
+            None => audit.ente.clone(),
+        };
+        Ok(audit.con_comune(comune).con_ente(ente))
+    }
+
     /// Creates a user with an Argon2id hash of the password (never stored or logged as is).
     pub async fn crea_utente(&self, u: &NuovoUtente, attore: &Attore) -> Result<i64, ErroreStore> {
         let hash = hash_password(&u.password)?;
@@ -553,22 +604,54 @@ impl Store {
             .con_dettagli(
                 json!({"ruolo": u.ruolo, "comune_id": u.comune_id, "ente_id": u.ente_id}),
             );
+        let audit = self
+            .con_ambito_utente(audit, u.comune_id, u.ente_id)
+            .await?;
+        let ora = self.adesso_ms();
         Ok(scrivi!(self, |tx| {
-            let id: i64 = sqlx::query(
-                "INSERT INTO utenti (username, password_hash, ruolo, comune_id, ente_id, \
-                 codice_utente, attivo, creato_ms) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7) \
-                 RETURNING id",
+            let id = inserisci_utente!(tx, u, &hash, ora);
+            tx.appendi_audit(&audit).await?;
+            id
+        }))
+    }
+
+    /// What an administrator creates in one step: the account, its e-mail address for notices
+    /// and its first one-time reset code (only the code's SHA-256 is stored), in one
+    /// transaction with one audit entry that holds neither the address nor the code.
+    pub async fn crea_account(
+        &self,
+        a: &NuovoAccount<'_>,
+        attore: &Attore,
+    ) -> Result<i64, ErroreStore> {
+        let u = a.utente;
+        let hash = hash_password(&u.password)?;
+        let email = a.email.map(str::trim).filter(|e| !e.is_empty());
+        let audit = Audit::nuovo(attore, format!("utente:{}", u.username), "UTENTE_CREATO")
+            .con_dettagli(json!({
+                "ruolo": u.ruolo, "comune_id": u.comune_id, "ente_id": u.ente_id,
+                "email": email.is_some(), "codice_reset_scadenza_ms": a.scadenza_reset_ms,
+            }));
+        let audit = self
+            .con_ambito_utente(audit, u.comune_id, u.ente_id)
+            .await?;
+        let ora = self.adesso_ms();
+        Ok(scrivi!(self, |tx| {
+            let id = inserisci_utente!(tx, u, &hash, ora);
+            sqlx::query("UPDATE utenti SET email = $1 WHERE id = $2")
+                .bind(email)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO reset_password (utente_id, codice_hash, scadenza_ms, creato_ms) \
+                 VALUES ($1, $2, $3, $4)",
             )
-            .bind(&u.username)
-            .bind(&hash)
-            .bind(&u.ruolo)
-            .bind(u.comune_id)
-            .bind(u.ente_id)
-            .bind(&u.codice_utente)
-            .bind(self.adesso_ms())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+            .bind(id)
+            .bind(crate::autenticazione::sha256_hex(a.codice_reset))
+            .bind(a.scadenza_reset_ms)
+            .bind(ora)
+            .execute(&mut *tx)
+            .await?;
             tx.appendi_audit(&audit).await?;
             id
         }))
@@ -634,6 +717,9 @@ impl Store {
             "UTENTE_DISATTIVATO"
         };
         let audit = Audit::nuovo(attore, format!("utente:{}", u.username), azione);
+        let audit = self
+            .con_ambito_utente(audit, u.comune_id, u.ente_id)
+            .await?;
         scrivi!(self, |tx| {
             sqlx::query("UPDATE utenti SET attivo = $1 WHERE id = $2")
                 .bind(attivo)
@@ -662,6 +748,9 @@ impl Store {
             "PROFILO_IMPOSTATO",
         )
         .con_dettagli(json!({"convenzione_id": convenzione_id, "campi": campi, "ambito": ambito}));
+        let audit = self
+            .con_ambito_utente(audit, u.comune_id, u.ente_id)
+            .await?;
         Ok(scrivi!(self, |tx| {
             let id: i64 = sqlx::query(
                 "INSERT INTO profili (utente_id, convenzione_id, campi, ambito) \

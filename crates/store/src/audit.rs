@@ -12,8 +12,12 @@
 //! length of the UTF-8 bytes of `s` followed by those bytes, and `O(x)` is the byte 0 for NULL or
 //! the byte 1 followed by `T(x)`. `dettagli` is the JSON text exactly as stored. The first entry
 //! has id 1 and `hash_precedente` 64 zeros; ids have no gaps, so a deleted entry breaks the chain.
+//! The one exception is the retention purge, which removes a prefix 1..=K and leaves a signed
+//! TAGLIO checkpoint of entry K: the chain then starts at K + 1 (see [`crate::audit_checkpoint`]).
 
 use crate::{ErroreStore, Store, tempo::adesso_ms};
+use aws_lc_rs::digest::{Context, SHA256};
+#[cfg(test)]
 use sha2::{Digest as _, Sha256};
 use sqlx::{PgConnection, Row as _, SqliteConnection};
 
@@ -21,7 +25,7 @@ use sqlx::{PgConnection, Row as _, SqliteConnection};
 pub const HASH_INIZIALE: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const DOMINIO: &[u8] = b"rivesto-audit-v1\n";
 /// Key of the PostgreSQL advisory lock that serialises appends across processes.
-const LOCK_CATENA: i64 = 0x7269_7665_7374_6f01;
+pub(crate) const LOCK_CATENA: i64 = 0x7269_7665_7374_6f01;
 
 /// Who acts: a user, or `sistema` (silent consent, timers, the worker).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,33 +105,89 @@ pub struct VoceAudit {
 impl VoceAudit {
     /// The hash this entry should have (see the module documentation).
     pub fn calcola_hash(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(DOMINIO);
-        testo(&mut h, &self.hash_precedente);
-        h.update(self.id.to_be_bytes());
-        h.update(self.istante_ms.to_be_bytes());
-        testo(&mut h, &self.attore);
-        for campo in [&self.ruolo, &self.comune, &self.ente] {
-            opzionale(&mut h, campo.as_deref());
+        let hex = self.letta().hash_calcolato();
+        String::from_utf8_lossy(&hex).into_owned()
+    }
+
+    pub(crate) fn letta(&self) -> VoceLetta<'_> {
+        VoceLetta {
+            id: self.id,
+            istante_ms: self.istante_ms,
+            attore: &self.attore,
+            ruolo: self.ruolo.as_deref(),
+            comune: self.comune.as_deref(),
+            ente: self.ente.as_deref(),
+            oggetto: &self.oggetto,
+            azione: &self.azione,
+            dettagli: &self.dettagli,
+            hash_precedente: &self.hash_precedente,
+            hash: &self.hash,
         }
-        testo(&mut h, &self.oggetto);
-        testo(&mut h, &self.azione);
-        testo(&mut h, &self.dettagli);
-        hex::encode(h.finalize())
     }
 }
 
-fn testo(h: &mut Sha256, s: &str) {
+/// An entry borrowed from the row it was read from: the verification hashes a million of them
+/// without allocating for each.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VoceLetta<'a> {
+    pub id: i64,
+    pub istante_ms: i64,
+    pub attore: &'a str,
+    pub ruolo: Option<&'a str>,
+    pub comune: Option<&'a str>,
+    pub ente: Option<&'a str>,
+    pub oggetto: &'a str,
+    pub azione: &'a str,
+    pub dettagli: &'a str,
+    pub hash_precedente: &'a str,
+    pub hash: &'a str,
+}
+
+impl VoceLetta<'_> {
+    /// The lowercase hex of the canonical hash, on the stack.
+    pub fn hash_calcolato(&self) -> [u8; 64] {
+        // aws-lc's SHA-256 (assembly) rather than sha2's: this is most of a verification's
+        // time.
+        let mut h = Context::new(&SHA256);
+        h.update(DOMINIO);
+        testo(&mut h, self.hash_precedente);
+        h.update(&self.id.to_be_bytes());
+        h.update(&self.istante_ms.to_be_bytes());
+        testo(&mut h, self.attore);
+        for campo in [self.ruolo, self.comune, self.ente] {
+            opzionale(&mut h, campo);
+        }
+        testo(&mut h, self.oggetto);
+        testo(&mut h, self.azione);
+        testo(&mut h, self.dettagli);
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(h.finish().as_ref());
+        esadecimale(&digest)
+    }
+}
+
+/// Lowercase hex of a SHA-256, the form stored in `hash` and `hash_precedente`.
+pub(crate) fn esadecimale(digest: &[u8; 32]) -> [u8; 64] {
+    const CIFRE: &[u8; 16] = b"0123456789abcdef";
+    let mut uscita = [0u8; 64];
+    for (i, b) in digest.iter().enumerate() {
+        uscita[2 * i] = CIFRE[usize::from(b >> 4)];
+        uscita[2 * i + 1] = CIFRE[usize::from(b & 0x0f)];
+    }
+    uscita
+}
+
+fn testo(h: &mut Context, s: &str) {
     let lunghezza = u32::try_from(s.len()).unwrap_or(u32::MAX);
-    h.update(lunghezza.to_be_bytes());
+    h.update(&lunghezza.to_be_bytes());
     h.update(s.as_bytes());
 }
 
-fn opzionale(h: &mut Sha256, s: Option<&str>) {
+fn opzionale(h: &mut Context, s: Option<&str>) {
     match s {
-        None => h.update([0u8]),
+        None => h.update(&[0u8]),
         Some(s) => {
-            h.update([1u8]);
+            h.update(&[1u8]);
             testo(h, s);
         }
     }
@@ -215,7 +275,7 @@ impl ConnessioneAudit for PgConnection {
     }
 }
 
-macro_rules! voce_da_riga {
+macro_rules! voce_audit_da_riga {
     ($r:expr) => {
         VoceAudit {
             id: $r.try_get("id")?,
@@ -232,6 +292,7 @@ macro_rules! voce_da_riga {
         }
     };
 }
+pub(crate) use voce_audit_da_riga;
 
 impl Store {
     /// Appends one entry in its own transaction, for events that change no other state.
@@ -256,48 +317,192 @@ impl Store {
             .await?;
             let mut voci = Vec::with_capacity(righe.len());
             for r in &righe {
-                voci.push(voce_da_riga!(r));
+                voci.push(voce_audit_da_riga!(r));
             }
             Ok(voci)
         })
     }
 
-    /// Recomputes the whole chain, a page at a time. It needs no master key.
+    /// Recomputes the whole chain, a page at a time, against the database's own checkpoints
+    /// (see [`crate::audit_checkpoint`]); the first fault found is the answer. It needs no
+    /// master key.
     pub async fn verifica_catena(&self) -> Result<EsitoVerifica, ErroreStore> {
-        let mut precedente = HASH_INIZIALE.to_string();
-        let mut atteso = 1i64;
-        loop {
-            let voci = self.voci_audit(atteso - 1, 1000).await?;
-            if voci.is_empty() {
-                return Ok(EsitoVerifica::Valida {
-                    voci: (atteso - 1) as u64,
-                    ultimo_hash: precedente,
-                });
-            }
-            for v in voci {
-                if let Some(motivo) = difetto(&v, atteso, &precedente) {
-                    return Ok(EsitoVerifica::Rotta { id: v.id, motivo });
-                }
-                precedente = v.hash;
-                atteso += 1;
-            }
-        }
+        let r = self.verifica_audit(&[]).await?;
+        Ok(match r.anomalie.first() {
+            None => EsitoVerifica::Valida {
+                voci: r.voci,
+                ultimo_hash: r.ultimo_hash,
+            },
+            Some(a) => EsitoVerifica::Rotta {
+                id: a.id(),
+                motivo: a.to_string(),
+            },
+        })
     }
 }
 
-fn difetto(v: &VoceAudit, atteso: i64, precedente: &str) -> Option<String> {
-    if v.id != atteso {
-        Some(format!(
-            "voce mancante: attesa la {atteso}, trovata la {}",
-            v.id
-        ))
-    } else if v.hash_precedente != precedente {
-        Some("hash_precedente diverso dall'hash della voce precedente".into())
-    } else if v.calcola_hash() != v.hash {
-        Some("hash non corrispondente al contenuto: voce modificata".into())
-    } else {
-        None
+/// Rows per INSERT of the synthetic chain. More is slower on SQLite: binding a parameter looks
+/// its `$N` name up among all the statement's names.
+const RIGHE_PER_INSERT: usize = 40;
+
+impl Store {
+    /// Fills an EMPTY chain with `n` synthetic entries, valid and chained, one every `passo_ms`
+    /// from `primo_istante_ms`, in one transaction: for `rivesto bench audit` and for tests
+    /// that need old entries. They look like real ones (sign-ins, requests, ANPR call chunks,
+    /// downloads) and hold no personal data. A chain that is not empty is refused.
+    pub async fn popola_audit_sintetico(
+        &self,
+        n: u64,
+        primo_istante_ms: i64,
+        passo_ms: i64,
+    ) -> Result<(), ErroreStore> {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        scrivi!(self, |tx| {
+            let presente = sqlx::query("SELECT id FROM audit_entries LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+            if presente.is_some() {
+                return Err(ErroreStore::StatoNonAmmesso {
+                    oggetto: "catena di audit".into(),
+                    attuale: "non vuota".into(),
+                    attesi: "vuota".into(),
+                });
+            }
+            let mut precedente = HASH_INIZIALE.to_string();
+            let mut id = 1;
+            while id <= n {
+                let quante = usize::try_from((n - id + 1).min(RIGHE_PER_INSERT as i64))
+                    .unwrap_or(RIGHE_PER_INSERT);
+                let mut voci = Vec::with_capacity(quante);
+                for _ in 0..quante {
+                    let voce =
+                        voce_sintetica(id, primo_istante_ms + (id - 1) * passo_ms, precedente);
+                    precedente = voce.hash.clone();
+                    voci.push(voce);
+                    id += 1;
+                }
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql_inserimento(quante)));
+                for v in &voci {
+                    q = q
+                        .bind(v.id)
+                        .bind(v.istante_ms)
+                        .bind(&v.attore)
+                        .bind(&v.ruolo)
+                        .bind(&v.comune)
+                        .bind(&v.ente)
+                        .bind(&v.oggetto)
+                        .bind(&v.azione)
+                        .bind(&v.dettagli)
+                        .bind(&v.hash_precedente)
+                        .bind(&v.hash);
+                }
+                q.execute(&mut *tx).await?;
+            }
+        });
+        Ok(())
     }
+}
+
+fn sql_inserimento(righe: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO audit_entries (id, istante_ms, attore, ruolo, comune, ente, oggetto, \
+         azione, dettagli, hash_precedente, hash) VALUES ",
+    );
+    for r in 0..righe {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..11 {
+            if c > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("${}", r * 11 + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// A plausible entry, by its position in a cycle of ten: four ANPR call chunks, two sign-ins,
+/// a request created, one approved, a download and a sign-out.
+fn voce_sintetica(id: i64, istante_ms: i64, hash_precedente: String) -> VoceAudit {
+    use serde_json::json;
+    let richiesta = id / 10 + 1;
+    let utente = format!("utente.{:03}", id % 97);
+    let (attore, ruolo, oggetto, azione, dettagli) = match id % 10 {
+        0 | 5 => (
+            utente.clone(),
+            Some("STANDARD"),
+            format!("utente:{utente}"),
+            "ACCESSO",
+            json!({"metodo": "password", "secondo_fattore": id % 20 == 0}),
+        ),
+        1 => (
+            utente.clone(),
+            Some("STANDARD"),
+            format!("richiesta:{richiesta}"),
+            "RICHIESTA_CREATA",
+            json!({"convenzione_id": 3, "righe": 120, "motivo": format!("PROT-2026-{richiesta:06}")}),
+        ),
+        4 => (
+            "top.c030".to_string(),
+            Some("TOP"),
+            format!("richiesta:{richiesta}"),
+            "RICHIESTA_CONVALIDATA",
+            json!({"da": "IN_ATTESA_CONVALIDA", "a": "CONVALIDATA", "nota": null}),
+        ),
+        8 => (
+            utente.clone(),
+            Some("STANDARD"),
+            format!("richiesta:{richiesta}"),
+            "FILE_RISPOSTA_SCARICATO",
+            json!({"file": format!("esito-{richiesta}.csv.age"), "righe": 120,
+                   "sha256": hex::encode(aws_lc_rs::digest::digest(&SHA256, &id.to_be_bytes()))}),
+        ),
+        9 => (
+            utente.clone(),
+            Some("STANDARD"),
+            format!("utente:{utente}"),
+            "USCITA",
+            json!({}),
+        ),
+        _ => {
+            let chiamate: Vec<_> = (0..3)
+                .map(|k| {
+                    json!({
+                        "riga": (id % 40) * 3 + k + 1,
+                        "servizio": "C030",
+                        "id_operazione_client": format!("{}", 1_766_578_458_000 + id * 3 + k),
+                        "id_operazione_anpr": format!("{}", 9_120_000_000_000i64 + id * 3 + k),
+                        "esito": if k == 2 { "NON_TROVATO" } else { "TROVATO" },
+                    })
+                })
+                .collect();
+            (
+                "sistema".to_string(),
+                None,
+                format!("richiesta:{richiesta}"),
+                "CHIAMATE_ANPR",
+                json!({"processo": "worker-4242-1a2b3c4d", "righe": 3, "chiamate": chiamate}),
+            )
+        }
+    };
+    let mut voce = VoceAudit {
+        id,
+        istante_ms,
+        attore,
+        ruolo: ruolo.map(str::to_string),
+        comune: Some("015146".into()),
+        ente: (id % 10 != 4).then(|| "80012345678".to_string()),
+        oggetto,
+        azione: azione.into(),
+        dettagli: dettagli.to_string(),
+        hash_precedente,
+        hash: String::new(),
+    };
+    voce.hash = voce.calcola_hash();
+    voce
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use sqlx::Row as _;
 /// Failed sign-ins older than this are deleted when new ones are written.
 const CONSERVA_FALLITI_MS: i64 = 24 * 60 * 60 * 1000;
 
-fn sha256_hex(testo: &str) -> String {
+pub(crate) fn sha256_hex(testo: &str) -> String {
     hex::encode(Sha256::digest(testo.as_bytes()))
 }
 
@@ -67,6 +67,9 @@ impl Store {
     ) -> Result<(), ErroreStore> {
         let u = self.utente(utente_id).await?;
         let audit = Audit::nuovo(attore, format!("utente:{}", u.username), "TOTP_ISCRITTO");
+        let audit = self
+            .con_ambito_utente(audit, u.comune_id, u.ente_id)
+            .await?;
         scrivi!(self, |tx| {
             sqlx::query(
                 "INSERT INTO totp_utenti (utente_id, segreto_cifrato, ultimo_passo, creato_ms) \
@@ -89,6 +92,9 @@ impl Store {
     pub async fn rimuovi_totp(&self, utente_id: i64, attore: &Attore) -> Result<bool, ErroreStore> {
         let u = self.utente(utente_id).await?;
         let audit = Audit::nuovo(attore, format!("utente:{}", u.username), "TOTP_RIMOSSO");
+        let audit = self
+            .con_ambito_utente(audit, u.comune_id, u.ente_id)
+            .await?;
         Ok(scrivi!(self, |tx| {
             let n = sqlx::query("DELETE FROM totp_utenti WHERE utente_id = $1")
                 .bind(utente_id)
@@ -136,6 +142,9 @@ impl Store {
             "PASSWORD_CAMBIATA",
         )
         .con_dettagli(json!({ "totp_azzerato": azzera_totp }));
+        let audit = self
+            .con_ambito_utente(audit, u.comune_id, u.ente_id)
+            .await?;
         scrivi!(self, |tx| {
             sqlx::query("UPDATE utenti SET password_hash = $1 WHERE id = $2")
                 .bind(&hash)
@@ -174,6 +183,9 @@ impl Store {
             "RESET_PASSWORD_EMESSO",
         )
         .con_dettagli(json!({ "scadenza_ms": scadenza_ms }));
+        let audit = self
+            .con_ambito_utente(audit, u.comune_id, u.ente_id)
+            .await?;
         scrivi!(self, |tx| {
             sqlx::query(
                 "INSERT INTO reset_password (utente_id, codice_hash, scadenza_ms, creato_ms) \
@@ -207,6 +219,9 @@ impl Store {
             format!("utente:{}", u.username),
             "RESET_PASSWORD_USATO",
         );
+        let audit = self
+            .con_ambito_utente(audit, u.comune_id, u.ente_id)
+            .await?;
         Ok(scrivi!(self, |tx| {
             let n = sqlx::query(
                 "DELETE FROM reset_password WHERE utente_id = $1 AND codice_hash = $2 \

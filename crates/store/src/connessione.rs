@@ -19,10 +19,17 @@ const ATTESA_SQLITE: Duration = Duration::from_secs(30);
 /// clock: the system clock, or the one a test or the worker injects with [`Store::con_orologio`],
 /// so that a process and its store never disagree about "now". Audit entries are the exception:
 /// they record the real time at which they were appended.
+///
+/// The HMAC key for identifiers ([`Store::con_chiave_hmac`]) lets the store keep, for every row,
+/// the keyed hashes that "chi ha consultato" searches (see [`crate::consultazioni`]). The web
+/// app and the worker always set it; a store without it (unit tests, console tools) writes rows
+/// with no hash, which the worker fills in when it records the outcome and the retention purge
+/// fills in at the latest.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) motore: Motore,
     orologio: Arc<dyn Fn() -> i64 + Send + Sync>,
+    chiave_hmac: Option<Arc<crate::Segreto>>,
 }
 
 #[derive(Clone, Debug)]
@@ -35,6 +42,7 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("motore", &self.motore)
+            .field("chiave_hmac", &self.chiave_hmac.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -73,7 +81,21 @@ impl Store {
         Store {
             motore,
             orologio: Arc::new(crate::tempo::adesso_ms),
+            chiave_hmac: None,
         }
+    }
+
+    /// The same store with the HMAC key for identifiers
+    /// ([`Store::chiave_hmac_identificativi`]): rows get their keyed hashes when they are
+    /// written.
+    pub fn con_chiave_hmac(mut self, chiave: crate::Segreto) -> Store {
+        self.chiave_hmac = Some(Arc::new(chiave));
+        self
+    }
+
+    /// The HMAC key for identifiers, when this store was given one.
+    pub fn chiave_hmac(&self) -> Option<&crate::Segreto> {
+        self.chiave_hmac.as_deref()
     }
 
     /// The same store with another clock (milliseconds since the Unix epoch).

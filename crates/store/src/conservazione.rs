@@ -2,8 +2,10 @@
 //! of the retention period the identifiers go too, and only their keyed hashes stay.
 
 use crate::audit::ConnessioneAudit as _;
+use crate::richieste::tipo_da;
 use crate::{Attore, Audit, ErroreStore, Segreto, Store};
 use aws_lc_rs::hmac;
+use domain::tipo::TipoIdentificativo;
 use serde_json::json;
 use sqlx::Row as _;
 
@@ -17,6 +19,42 @@ pub fn hmac_identificativo(chiave: &Segreto, tipo: &str, identificativo: &str) -
     ctx.update(b"\n");
     ctx.update(identificativo.as_bytes());
     hex::encode(ctx.sign().as_ref())
+}
+
+/// The identifier as the domain's parsers write it (CF and idANPR upper case without spaces,
+/// document numbers upper case with single spaces), so that the same person typed two ways
+/// gives one hash. A value the parser refuses (a NON_VALIDO row) is only trimmed: it can
+/// never equal a valid searched value anyway.
+pub fn identificativo_normalizzato(tipo: TipoIdentificativo, valore: &str) -> String {
+    let normale = match tipo {
+        TipoIdentificativo::Cf => domain::CodiceFiscale::parse(valore)
+            .ok()
+            .map(|v| v.as_str().to_string()),
+        TipoIdentificativo::IdAnpr => domain::IdAnpr::parse(valore)
+            .ok()
+            .map(|v| v.as_str().to_string()),
+        TipoIdentificativo::Ci => domain::CartaIdentita::parse(valore)
+            .ok()
+            .map(|v| v.as_str().to_string()),
+        TipoIdentificativo::Pds => domain::PermessoSoggiorno::parse(valore)
+            .ok()
+            .map(|v| v.as_str().to_string()),
+        TipoIdentificativo::Pass => domain::Passaporto::parse(valore)
+            .ok()
+            .map(|v| v.as_str().to_string()),
+    };
+    normale.unwrap_or_else(|| valore.trim().to_string())
+}
+
+/// [`hmac_identificativo`] of the normalised identifier, with the kind's stored code (`CF`,
+/// `IDANPR`, …). The archive writes every hash through here: a CF that ANPR returned is hashed
+/// exactly like a submitted CF, so one search finds both.
+pub fn hmac_normalizzato(chiave: &Segreto, tipo: TipoIdentificativo, valore: &str) -> String {
+    hmac_identificativo(
+        chiave,
+        tipo.as_str(),
+        &identificativo_normalizzato(tipo, valore),
+    )
 }
 
 impl Store {
@@ -66,12 +104,14 @@ impl Store {
             for r in &righe {
                 let (id, tipo, valore): (i64, String, String) =
                     (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                // The hash written at creation stays; rows made by a store without the key
+                // get theirs now, from the same normalisation.
                 sqlx::query(
-                    "UPDATE righe SET identificativo_hmac = $1, identificativo = NULL, \
-                     riferimento = NULL, rilascio = NULL, motivo = NULL, risultato_cifrato = NULL \
-                     WHERE id = $2",
+                    "UPDATE righe SET identificativo_hmac = COALESCE(identificativo_hmac, $1), \
+                     identificativo = NULL, riferimento = NULL, rilascio = NULL, motivo = NULL, \
+                     risultato_cifrato = NULL WHERE id = $2",
                 )
-                .bind(hmac_identificativo(chiave_hmac, &tipo, &valore))
+                .bind(hmac_normalizzato(chiave_hmac, tipo_da(tipo)?, &valore))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -130,6 +170,34 @@ mod tests {
         assert_ne!(
             a,
             hmac_identificativo(&Segreto::new(vec![6u8; 32]), "CF", "RSSMRA80A01F205X")
+        );
+    }
+
+    #[test]
+    fn normalizzazione_come_i_parser() {
+        use TipoIdentificativo as T;
+        assert_eq!(
+            identificativo_normalizzato(T::Cf, " sttsgt90a01h501j "),
+            "STTSGT90A01H501J"
+        );
+        assert_eq!(
+            identificativo_normalizzato(T::IdAnpr, "ev45959ww"),
+            "EV45959WW"
+        );
+        assert_eq!(
+            identificativo_normalizzato(T::Ci, " ca 00000 aa"),
+            "CA00000AA"
+        );
+        // Refused by the parser: kept as written, trimmed.
+        assert_eq!(identificativo_normalizzato(T::Cf, " xxx "), "xxx");
+        let k = Segreto::new(vec![5u8; 32]);
+        assert_eq!(
+            hmac_normalizzato(&k, T::Cf, "sttsgt90a01h501j"),
+            hmac_identificativo(&k, "CF", "STTSGT90A01H501J")
+        );
+        assert_eq!(
+            hmac_normalizzato(&k, T::IdAnpr, " ev45959ww"),
+            hmac_identificativo(&k, "IDANPR", "EV45959WW")
         );
     }
 }

@@ -61,7 +61,7 @@ pub struct ConteggioProblemi {
     pub duplicate: i64,
 }
 
-const COLONNE: &str = "q.id, q.convenzione_id, q.utente_id, q.stato, q.sospesa_fino_a_ms, \
+pub(crate) const COLONNE: &str = "q.id, q.convenzione_id, q.utente_id, q.stato, q.sospesa_fino_a_ms, \
     q.motivo_sospensione, q.motivo, q.data_riferimento, q.snapshot, q.nota_stato, q.inviata_ms, \
     q.creata_ms, q.aggiornata_ms, v.nome AS nome_convenzione, c.nome AS nome_comune, \
     e.nome AS nome_ente, u.username AS richiedente, \
@@ -69,7 +69,7 @@ const COLONNE: &str = "q.id, q.convenzione_id, q.utente_id, q.stato, q.sospesa_f
     (SELECT COUNT(*) FROM righe g WHERE g.richiesta_id = q.id AND g.stato = 'FINALE') \
     AS righe_finali";
 
-const DA: &str = "FROM richieste q JOIN convenzioni v ON v.id = q.convenzione_id \
+pub(crate) const DA: &str = "FROM richieste q JOIN convenzioni v ON v.id = q.convenzione_id \
     JOIN comuni c ON c.id = v.comune_id JOIN enti e ON e.id = v.ente_id \
     JOIN utenti u ON u.id = q.utente_id";
 
@@ -129,6 +129,7 @@ macro_rules! voce_da_riga {
         }
     };
 }
+pub(crate) use voce_da_riga;
 
 impl Store {
     /// Requests of a scope, newest first, at most `f.limite`.

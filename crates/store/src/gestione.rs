@@ -148,6 +148,9 @@ impl Store {
             "UTENTE_EMAIL_IMPOSTATA",
         )
         .con_dettagli(json!({"email": email.is_some()}));
+        let audit = self
+            .con_ambito_utente(audit, u.comune_id, u.ente_id)
+            .await?;
         scrivi!(self, |tx| {
             sqlx::query("UPDATE utenti SET email = $1 WHERE id = $2")
                 .bind(email)

@@ -3,13 +3,25 @@
 //! by the lease's holder, so a row reclaimed by another worker is never written twice.
 
 use crate::audit::ConnessioneAudit as _;
+use crate::conservazione::hmac_normalizzato;
 use crate::richieste::{
     COLONNE_RIGA, EsitoRiga, FileRisposta, NuovoFileRisposta, Riga, contesto_risultato, esito_da,
     json_opzionale, tipo_da,
 };
+use crate::statistiche::ConnessioneStatistiche as _;
 use crate::{Attore, Audit, ChiaveMaestra, ErroreStore, Store};
+use domain::esito::Esito;
+use domain::tipo::TipoIdentificativo;
 use serde_json::json;
 use sqlx::Row as _;
+
+/// The keyed hashes of one recorded outcome; `None` where there is nothing to hash or no key.
+#[derive(Default)]
+struct HashEsito {
+    identificativo: Option<String>,
+    cf: Option<String>,
+    id_anpr: Option<String>,
+}
 
 /// Claimable: pending, or held under an expired lease; not a duplicate; of a request that is
 /// CONVALIDATA or IN_ELABORAZIONE and not suspended at `$2`; of request `$5` when it is set.
@@ -109,6 +121,10 @@ impl Store {
     /// Records the outcomes of rows we hold, with their call ids and encrypted result fields,
     /// and the chunk's audit entry (calls, ids and outcome codes; no personal data), in one
     /// transaction. Returns the ids recorded: a row whose lease was lost is skipped.
+    ///
+    /// With the store's HMAC key, a TROVATO row also keeps the keyed hashes of the CF and the
+    /// idANPR that ANPR returned (never the values), and a row created without a hash gets the
+    /// one of its submitted identifier. Without the key no hash is written.
     pub async fn registra_esiti(
         &self,
         proprietario: &str,
@@ -117,18 +133,22 @@ impl Store {
         chiave: &ChiaveMaestra,
     ) -> Result<Vec<i64>, ErroreStore> {
         let mut registrati = Vec::with_capacity(esiti.len());
+        // The statistics count the calls on the day their outcomes are recorded (issue 6).
+        let giorno = crate::giorno_roma(self.adesso_ms());
         scrivi!(self, |tx| {
+            let mut chiamate = crate::statistiche::ChiamateRegistrate::default();
             for e in esiti {
-                let richiesta_id: Option<i64> =
-                    sqlx::query("SELECT richiesta_id FROM righe WHERE id = $1")
-                        .bind(e.riga_id)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .map(|r| r.try_get(0))
-                        .transpose()?;
-                let Some(richiesta_id) = richiesta_id else {
+                let riga = sqlx::query(
+                    "SELECT richiesta_id, tipo, identificativo FROM righe WHERE id = $1",
+                )
+                .bind(e.riga_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(riga) = riga else {
                     continue;
                 };
+                let richiesta_id: i64 = riga.try_get(0)?;
+                let hash = self.hash_esito(e, riga.try_get(1)?, riga.try_get(2)?)?;
                 let cifrato = match &e.risultato {
                     Some(v) => Some(
                         chiave
@@ -139,7 +159,9 @@ impl Store {
                 let n = sqlx::query(
                     "UPDATE righe SET stato = 'FINALE', esito = $1, messaggio = $2, \
                      id_operazioni = $3, risultato_cifrato = $4, lease_proprietario = NULL, \
-                     lease_scadenza_ms = NULL \
+                     lease_scadenza_ms = NULL, \
+                     identificativo_hmac = COALESCE(identificativo_hmac, $7), \
+                     cf_hmac = $8, id_anpr_hmac = $9 \
                      WHERE id = $5 AND stato = 'IN_CORSO' AND lease_proprietario = $6",
                 )
                 .bind(e.esito.as_str())
@@ -148,13 +170,18 @@ impl Store {
                 .bind(cifrato)
                 .bind(e.riga_id)
                 .bind(proprietario)
+                .bind(hash.identificativo)
+                .bind(hash.cf)
+                .bind(hash.id_anpr)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
                 if n == 1 {
                     registrati.push(e.riga_id);
+                    chiamate.aggiungi(richiesta_id, &e.id_operazioni);
                 }
             }
+            tx.conta_chiamate_anpr(&chiamate, &giorno).await?;
             if let Some(a) = audit {
                 tx.appendi_audit(a).await?;
             }
@@ -162,8 +189,35 @@ impl Store {
         Ok(registrati)
     }
 
-    /// Gives each pending duplicate row its original's outcome, call ids and result, with
-    /// `messaggio` "duplicato della riga N", once the original is final. Returns how many.
+    /// The keyed hashes an outcome stores (see [`Store::registra_esiti`]).
+    fn hash_esito(
+        &self,
+        e: &EsitoRiga,
+        tipo: String,
+        identificativo: Option<String>,
+    ) -> Result<HashEsito, ErroreStore> {
+        let Some(k) = self.chiave_hmac() else {
+            return Ok(HashEsito::default());
+        };
+        let tipo = tipo_da(tipo)?;
+        // Only a TROVATO row names a person: the other outcomes say nothing about who answered.
+        let trovato = e.esito == Esito::Trovato;
+        let restituito = |valore: &Option<String>, tipo| {
+            valore
+                .as_deref()
+                .filter(|_| trovato)
+                .map(|v| hmac_normalizzato(k, tipo, v))
+        };
+        Ok(HashEsito {
+            identificativo: identificativo.map(|v| hmac_normalizzato(k, tipo, &v)),
+            cf: restituito(&e.cf_restituito, TipoIdentificativo::Cf),
+            id_anpr: restituito(&e.id_anpr_restituito, TipoIdentificativo::IdAnpr),
+        })
+    }
+
+    /// Gives each pending duplicate row its original's outcome, call ids, result and the
+    /// hashes of the person ANPR returned, with `messaggio` "duplicato della riga N", once the
+    /// original is final. Returns how many.
     pub async fn completa_duplicati(&self, richiesta_id: i64) -> Result<u64, ErroreStore> {
         Ok(scrivi!(self, |tx| {
             sqlx::query(
@@ -173,6 +227,13 @@ impl Store {
                  id_operazioni = (SELECT o.id_operazioni FROM righe o \
                           WHERE o.richiesta_id = righe.richiesta_id AND o.numero = righe.duplicato_di), \
                  risultato_cifrato = (SELECT o.risultato_cifrato FROM righe o \
+                          WHERE o.richiesta_id = righe.richiesta_id AND o.numero = righe.duplicato_di), \
+                 identificativo_hmac = COALESCE(identificativo_hmac, (SELECT o.identificativo_hmac \
+                          FROM righe o WHERE o.richiesta_id = righe.richiesta_id \
+                          AND o.numero = righe.duplicato_di)), \
+                 cf_hmac = (SELECT o.cf_hmac FROM righe o \
+                          WHERE o.richiesta_id = righe.richiesta_id AND o.numero = righe.duplicato_di), \
+                 id_anpr_hmac = (SELECT o.id_anpr_hmac FROM righe o \
                           WHERE o.richiesta_id = righe.richiesta_id AND o.numero = righe.duplicato_di), \
                  messaggio = 'duplicato della riga ' || CAST(duplicato_di AS TEXT) \
                  WHERE richiesta_id = $1 AND duplicato_di IS NOT NULL AND stato <> 'FINALE' \

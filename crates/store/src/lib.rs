@@ -21,6 +21,7 @@ pub mod jobs;
 mod migrazioni;
 pub mod notifiche;
 pub mod quote;
+pub mod registro;
 #[macro_use]
 pub mod richieste;
 pub mod conservazione;

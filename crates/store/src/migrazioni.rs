@@ -3,7 +3,7 @@
 //! `migra` needs only the database URL: no master key, no configuration. On PostgreSQL it runs
 //! as the owner role (the URL's user): it creates the tables, creates the runtime role when it
 //! is missing and grants it what `serve` and `worker` need, except UPDATE, DELETE and TRUNCATE
-//! on the audit tables.
+//! on the audit tables (`audit_entries`, `audit_checkpoints`).
 
 use crate::ErroreStore;
 use crate::connessione::{opzioni_sqlite, senza_password};
@@ -57,6 +57,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "statistiche",
         include_str!("../migrations/sqlite/0008_statistiche.sql"),
     ),
+    (
+        9,
+        "id_richieste",
+        include_str!("../migrations/sqlite/0009_id_richieste.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -98,6 +103,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "statistiche",
         include_str!("../migrations/postgres/0008_statistiche.sql"),
+    ),
+    (
+        9,
+        "id_richieste",
+        include_str!("../migrations/postgres/0009_id_richieste.sql"),
     ),
 ];
 
@@ -259,8 +269,9 @@ async fn ruolo_runtime(pool: &PgPool, opzioni: &OpzioniMigrazione) -> Result<(),
         "SELECT format('GRANT USAGE ON SCHEMA public TO %I', $1)",
         "SELECT format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %I', $1)",
         "SELECT format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO %I', $1)",
-        // The audit chain is append-only for the runtime role.
+        // The audit chain and its checkpoints are append-only for the runtime role.
         "SELECT format('REVOKE UPDATE, DELETE, TRUNCATE ON audit_entries FROM %I', $1)",
+        "SELECT format('REVOKE UPDATE, DELETE, TRUNCATE ON audit_checkpoints FROM %I', $1)",
         "SELECT format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM %I', $1)",
     ] {
         esegui_formattato(pool, modello, &[ruolo]).await?;

@@ -102,6 +102,12 @@ pub struct EsitoRiga {
     pub messaggio: Option<String>,
     pub id_operazioni: serde_json::Value,
     pub risultato: Option<serde_json::Value>,
+    /// The CF that ANPR returned for a TROVATO row. Never stored in clear: only its keyed hash
+    /// (`righe.cf_hmac`), for "chi ha consultato" (see [`crate::consultazioni`]).
+    pub cf_restituito: Option<String>,
+    /// The idANPR that ANPR returned for a TROVATO row; only its keyed hash is stored
+    /// (`righe.id_anpr_hmac`).
+    pub id_anpr_restituito: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -142,7 +148,7 @@ const COLONNE_RICHIESTA: &str = "id, convenzione_id, utente_id, stato, sospesa_f
     motivo_sospensione, motivo, data_riferimento, snapshot, nota_stato, inviata_ms, creata_ms, \
     aggiornata_ms";
 
-/// 11 parameters per row: 5,500 per statement, below both engines' limits.
+/// 12 parameters per row: 6,000 per statement, below both engines' limits.
 const RIGHE_PER_INSERT: usize = 500;
 
 pub(crate) const COLONNE_RIGA: &str = "id, richiesta_id, numero, tipo, identificativo, riferimento, \
@@ -291,7 +297,10 @@ macro_rules! parti_richiesta {
 }
 
 impl Store {
-    /// Creates a request in BOZZA with its rows, in one transaction.
+    /// Creates a request in BOZZA with its rows, in one transaction. With the store's HMAC key
+    /// each row gets the keyed hash of its normalised identifier now (`identificativo_hmac`),
+    /// so "chi ha consultato" finds it from the start; without the key it stays empty until the
+    /// worker records the outcome or the retention purge.
     pub async fn crea_richiesta(
         &self,
         r: &NuovaRichiesta,
@@ -299,12 +308,26 @@ impl Store {
         attore: &Attore,
     ) -> Result<i64, ErroreStore> {
         let ora = self.adesso_ms();
+        let hash: Vec<Option<String>> = righe
+            .iter()
+            .map(|g| {
+                self.chiave_hmac()
+                    .map(|k| crate::conservazione::hmac_normalizzato(k, g.tipo, &g.identificativo))
+            })
+            .collect();
         Ok(scrivi!(self, |tx| {
             let (comune, ente) = parti_convenzione!(tx, r.convenzione_id);
+            // Never an id used before (migration 0009): SQLite would reuse a discarded draft's.
             let id: i64 = sqlx::query(
-                "INSERT INTO richieste (convenzione_id, utente_id, stato, motivo, \
+                "UPDATE id_richieste SET ultimo = ultimo + 1 WHERE unico = 1 RETURNING ultimo",
+            )
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            sqlx::query(
+                "INSERT INTO richieste (id, convenzione_id, utente_id, stato, motivo, \
                  data_riferimento, snapshot, creata_ms, aggiornata_ms) \
-                 VALUES ($1, $2, 'BOZZA', $3, $4, $5, $6, $6) RETURNING id",
+                 VALUES ($7, $1, $2, 'BOZZA', $3, $4, $5, $6, $6)",
             )
             .bind(r.convenzione_id)
             .bind(r.utente_id)
@@ -312,16 +335,20 @@ impl Store {
             .bind(&r.data_riferimento)
             .bind(r.snapshot.to_string())
             .bind(ora)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             // Multi-row inserts: a request may hold hundreds of thousands of rows.
-            for blocco in righe.chunks(RIGHE_PER_INSERT) {
+            for (blocco, hash) in righe
+                .chunks(RIGHE_PER_INSERT)
+                .zip(hash.chunks(RIGHE_PER_INSERT))
+            {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO righe (richiesta_id, numero, tipo, identificativo, riferimento, \
-                     rilascio, motivo, duplicato_di, stato, esito, messaggio) ",
+                     rilascio, motivo, duplicato_di, stato, esito, messaggio, \
+                     identificativo_hmac) ",
                 );
-                q.push_values(blocco, |mut b, riga| {
+                q.push_values(blocco.iter().zip(hash), |mut b, (riga, hash)| {
                     let stato = match riga.esito {
                         Some(_) => stato_riga::FINALE,
                         None => stato_riga::DA_ELABORARE,
@@ -336,7 +363,8 @@ impl Store {
                         .push_bind(riga.duplicato_di)
                         .push_bind(stato)
                         .push_bind(riga.esito.map(Esito::as_str))
-                        .push_bind(&riga.messaggio);
+                        .push_bind(&riga.messaggio)
+                        .push_bind(hash);
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -387,8 +415,10 @@ impl Store {
     /// Moves a request from one of `da` to `a`, with its audit entry, in one transaction.
     /// `ANNULLATA` and `FALLITA` turn the rows not yet final into NON_ELABORATO; `FALLITA` →
     /// `CONVALIDATA` (resume) puts the NON_ELABORATO rows back in the queue. Entering
-    /// IN_ATTESA_CONVALIDA records the submission time. The change's notices (`notifiche`) are
-    /// written in the same transaction.
+    /// IN_ATTESA_CONVALIDA records the submission time; the approval (IN_ATTESA_CONVALIDA →
+    /// CONVALIDATA, by a TOP or by silent consent; a resume keeps the first) and COMPLETATA
+    /// record theirs, for the statistics (SET expressions read the old `stato` on both engines).
+    /// The change's notices (`notifiche`) are written in the same transaction.
     pub async fn cambia_stato_richiesta(
         &self,
         id: i64,
@@ -423,6 +453,9 @@ impl Store {
                 "UPDATE richieste SET stato = $1, nota_stato = COALESCE($2, nota_stato), \
                  aggiornata_ms = $3, \
                  inviata_ms = CASE WHEN $1 = 'IN_ATTESA_CONVALIDA' THEN $3 ELSE inviata_ms END, \
+                 convalidata_ms = CASE WHEN $1 = 'CONVALIDATA' AND stato = 'IN_ATTESA_CONVALIDA' \
+                 THEN $3 ELSE convalidata_ms END, \
+                 completata_ms = CASE WHEN $1 = 'COMPLETATA' THEN $3 ELSE completata_ms END, \
                  sospesa_fino_a_ms = CASE WHEN $1 = 'IN_ELABORAZIONE' THEN sospesa_fino_a_ms END, \
                  motivo_sospensione = CASE WHEN $1 = 'IN_ELABORAZIONE' THEN motivo_sospensione END \
                  WHERE id = $4",
@@ -446,7 +479,13 @@ impl Store {
                 ora_ms: ora,
             })
             .await?;
-            let audit = Audit::nuovo(attore, format!("richiesta:{id}"), format!("RICHIESTA_{a}"))
+            // Resuming a failed request is not a second approval: it has its own action.
+            let azione = if attuale == stato::FALLITA && a == stato::CONVALIDATA {
+                "RICHIESTA_RIAVVIATA".to_string()
+            } else {
+                format!("RICHIESTA_{a}")
+            };
+            let audit = Audit::nuovo(attore, format!("richiesta:{id}"), azione)
                 .con_comune(comune)
                 .con_ente(ente)
                 .con_dettagli(json!({"da": attuale, "a": a, "nota": nota}));

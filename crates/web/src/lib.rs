@@ -19,8 +19,8 @@ pub mod richieste;
 pub mod server;
 pub mod sessione;
 mod statici;
-pub mod stato;
 pub mod statistiche;
+pub mod stato;
 
 pub use errore::ErroreWeb;
 pub use stato::{Applicazione, ConfigWeb, StatoApp};

@@ -169,6 +169,10 @@ impl Applicazione {
         // clock.
         let per_store = orologio.clone();
         let store = store.con_orologio(move || per_store.adesso_ms());
+        // Rows get the keyed hashes of their identifiers as they are created, so that "chi ha
+        // consultato" finds them from the start (store::consultazioni).
+        let hmac = store.chiave_hmac_identificativi(&chiave).await?;
+        let store = store.con_chiave_hmac(hmac);
         let ids = ChiaveId::carica(&store, &chiave).await?;
         Ok(Applicazione {
             stato: StatoApp {

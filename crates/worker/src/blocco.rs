@@ -282,7 +282,8 @@ impl Motore {
         }));
         let audit = self.con_parti(ctx.richiesta_id, audit).await?;
         let registrate = self
-            .store
+            .store_archivio()
+            .await?
             .registra_esiti(proprietario, &sm.esiti, Some(&audit), &self.chiave)
             .await?;
         // Only now may the calls' ids be forgotten: redone before this point, a call reuses
@@ -382,6 +383,8 @@ async fn esegui_riga(ctx: Arc<Contesto>, riga: Riga) -> Fine {
                 messaggio: Some(messaggio).filter(|m| !m.is_empty()),
                 id_operazioni: json!([]),
                 risultato: None,
+                cf_restituito: None,
+                id_anpr_restituito: None,
             },
             Vec::new(),
             Vec::new(),
@@ -455,13 +458,18 @@ fn trovato(riga_id: i64, e: rivestizione::EsitoRiga, chiavi: Vec<String>) -> Fin
         .soggetto
         .as_ref()
         .map(|s| json!({"soggetto": s, "famiglia": e.famiglia}));
+    let esito = e.esito.unwrap_or(Esito::Errore);
+    // Only a found person is named in the archive (by keyed hash, see `store::consultazioni`).
+    let trovato = esito == Esito::Trovato;
     Fine::Esito(
         EsitoRiga {
             riga_id,
-            esito: e.esito.unwrap_or(Esito::Errore),
+            esito,
             messaggio: Some(e.messaggio).filter(|m| !m.is_empty()),
             id_operazioni: Value::Array(id_operazioni),
             risultato,
+            cf_restituito: e.cf.filter(|_| trovato),
+            id_anpr_restituito: e.id_anpr.filter(|_| trovato),
         },
         e.chiamate,
         chiavi,

@@ -110,6 +110,9 @@ pub struct Motore {
     /// Job keys this process already queued: the scan does not write them again every time
     /// (the database's unique key is what makes them exist once across processes).
     pub(crate) accodati: Mutex<HashSet<String>>,
+    /// `store` with the HMAC key for identifiers, which outcomes need for their keyed hashes
+    /// (see [`Motore::store_archivio`]).
+    con_chiave_hmac: tokio::sync::OnceCell<Store>,
 }
 
 impl Motore {
@@ -126,7 +129,24 @@ impl Motore {
             verificati: Mutex::new(HashSet::new()),
             ultima_scansione: Mutex::new(None),
             accodati: Mutex::new(HashSet::new()),
+            con_chiave_hmac: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The store that records outcomes: with the HMAC key for identifiers, so that every row
+    /// keeps the keyed hashes "chi ha consultato" searches (`store::consultazioni`). The key is
+    /// read (or generated) from the database on first use, since `new` cannot wait for it; a
+    /// store given with its key already is used as it is.
+    pub(crate) async fn store_archivio(&self) -> Result<&Store, ErroreWorker> {
+        if self.store.chiave_hmac().is_some() {
+            return Ok(&self.store);
+        }
+        self.con_chiave_hmac
+            .get_or_try_init(|| async {
+                let k = self.store.chiave_hmac_identificativi(&self.chiave).await?;
+                Ok::<_, ErroreWorker>(self.store.clone().con_chiave_hmac(k))
+            })
+            .await
     }
 
     /// The owner name of this engine's leases.

@@ -37,6 +37,10 @@ pub struct EsitoRiga {
     pub soggetto: Option<Value>,
     /// C021's members, intestatario first as ANPR sends them.
     pub famiglia: Vec<Value>,
+    /// The person's CF and idANPR as ANPR returned them, when found: the archive keeps their
+    /// keyed hashes so that "chi ha consultato" finds the person by either (issue 6).
+    pub cf: Option<String>,
+    pub id_anpr: Option<String>,
     /// Every call that got an answer, in call order: what the archive records.
     pub chiamate: Vec<ChiamataSvolta>,
 }
@@ -71,6 +75,8 @@ pub async fn esegui(client: &PdndClient, riga: Riga<'_>) -> Result<EsitoRiga, Er
             r.messaggio = m;
             r.soggetto = None;
             r.famiglia.clear();
+            r.cf = None;
+            r.id_anpr = None;
         }
         Err(Arresto::Richiesta(e)) => return Err(e),
     }
@@ -124,6 +130,10 @@ async fn passi(client: &PdndClient, riga: &Riga<'_>, r: &mut EsitoRiga) -> Resul
         let (persona, famiglia) = separa(passo.servizio, soggetti, id_anpr.as_deref());
         if let Some(p) = persona {
             id_anpr = id_anpr.or_else(|| p.id_anpr().map(str::to_string));
+            r.id_anpr.clone_from(&id_anpr);
+            if r.cf.is_none() {
+                r.cf = p.codice_fiscale().map(str::to_string);
+            }
             unisci(
                 r.soggetto.get_or_insert(Value::Object(Default::default())),
                 json(&p),

@@ -2,6 +2,8 @@
 //! retention purge. A job's unique key makes it exist once however many processes schedule
 //! it, and its lease makes it run once; a holder that dies leaves a lease that expires and
 //! another process takes the job over. Each handler is safe to run again after a crash.
+//! The scan also takes the periodic signed checkpoint of the audit chain, which the store
+//! coordinates across processes by itself (issue 6).
 
 use crate::ErroreWorker;
 use crate::motore::{LavoroSvolto, Motore};
@@ -10,7 +12,9 @@ use domain::richiesta::{
     Attore as AttoreDominio, Azione, MotivoSistema, Sospensione, StatoRichiesta, transizione,
 };
 use serde_json::json;
+use std::sync::atomic::{AtomicI64, Ordering};
 use store::anagrafiche::Approvazione;
+use store::audit_checkpoint::INTERVALLO_PERIODICO_MS;
 use store::jobs::{Job, NuovoJob};
 use store::richieste::{Richiesta, stato};
 use store::{Attore, ErroreStore, Store};
@@ -28,6 +32,11 @@ const TIPI: [&str; 4] = [
 /// Jobs run per pass at most, so rows are not starved by a backlog of timers.
 const JOB_PER_PASSO: usize = 20;
 const GIORNO_MS: i64 = 86_400_000;
+/// After a failed periodic checkpoint (a chain that does not verify, an outage) this process
+/// waits this long before trying again, so the error is not logged at every scan.
+const PAUSA_CHECKPOINT_MS: i64 = 600_000;
+/// Real time (epoch ms) before which this process does not try the periodic checkpoint.
+static CHECKPOINT_NON_PRIMA_DI: AtomicI64 = AtomicI64::new(0);
 
 /// Checks a transition against DESIGN §2's table (in `domain`) before the store applies it.
 fn ammessa(da: &str, azione: &Azione, chi: &AttoreDominio) -> Result<(), ErroreWorker> {
@@ -238,7 +247,34 @@ impl Motore {
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(chiave);
         }
+        self.checkpoint_audit().await;
         Ok(())
+    }
+
+    /// The periodic signed checkpoint of the audit chain: the store takes it when the chain
+    /// grew and the last checkpoint is an hour old, once across all processes. The interval
+    /// runs on real time, like the entries' timestamps. A failure is logged and never stops
+    /// the scan.
+    async fn checkpoint_audit(&self) {
+        let ora = chrono::Utc::now().timestamp_millis();
+        if ora < CHECKPOINT_NON_PRIMA_DI.load(Ordering::Relaxed) {
+            return;
+        }
+        match self
+            .store
+            .checkpoint_periodico(&self.chiave, INTERVALLO_PERIODICO_MS)
+            .await
+        {
+            Ok(Some(cp)) => tracing::info!(
+                fino_a_id = cp.fino_a_id,
+                "checkpoint periodico della catena di audit firmato"
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(errore = %e, "checkpoint periodico della catena di audit non riuscito");
+                CHECKPOINT_NON_PRIMA_DI.store(ora + PAUSA_CHECKPOINT_MS, Ordering::Relaxed);
+            }
+        }
     }
 
     async fn in_attesa(&self, r: &Richiesta) -> Result<(), ErroreWorker> {

@@ -2,6 +2,7 @@
 
 mod admin;
 mod anpr_check;
+mod audit;
 mod client;
 mod demo;
 mod input_check;

@@ -221,6 +221,8 @@ async fn annullata_fallita_e_ripresa(db: &Db) {
         messaggio: None,
         id_operazioni: serde_json::json!({"C030": "1700000000000000"}),
         risultato: Some(serde_json::json!({"cognome": "ROSSI"})),
+        cf_restituito: None,
+        id_anpr_restituito: None,
     };
     assert_eq!(
         s.registra_esiti("w1", &[esito], None, &k).await.unwrap(),
@@ -258,6 +260,8 @@ async fn annullata_fallita_e_ripresa(db: &Db) {
         messaggio: None,
         id_operazioni: serde_json::json!({}),
         risultato: None,
+        cf_restituito: None,
+        id_anpr_restituito: None,
     };
     assert!(
         s.registra_esiti("w1", &[tardivo], None, &k)
@@ -335,6 +339,8 @@ async fn duplicati_e_file(db: &Db) {
         messaggio: None,
         id_operazioni: serde_json::json!({"C030": "1"}),
         risultato: Some(serde_json::json!({"nome": "MARIO"})),
+        cf_restituito: None,
+        id_anpr_restituito: None,
     };
     s.registra_esiti("w1", &[esito], None, &k).await.unwrap();
     assert_eq!(s.completa_duplicati(id).await.unwrap(), 1);
@@ -404,6 +410,8 @@ async fn richiesta_grande_e_purga(db: &Db) {
             messaggio: None,
             id_operazioni: serde_json::json!({}),
             risultato: Some(serde_json::json!({"x": 1})),
+            cf_restituito: None,
+            id_anpr_restituito: None,
         })
         .collect();
     let blocco = store::Audit::nuovo(

@@ -184,11 +184,15 @@ async fn crea_account(
         ente_id: Some(g.ente_id),
         codice_utente: a.username.chars().take(20).collect(),
     };
-    let id = stato.store.crea_utente(&nuovo, attore).await?;
-    if let Some(email) = &a.email {
-        stato.store.imposta_email(id, Some(email), attore).await?;
-    }
-    let codice = crate::auth::emetti_codice_reset(stato, id, attore).await?;
+    // Account, address and code in one transaction: one audit entry for one action.
+    let codice = crate::auth::codice_reset();
+    let account = store::anagrafiche::NuovoAccount {
+        utente: &nuovo,
+        email: a.email.as_deref(),
+        codice_reset: &codice,
+        scadenza_reset_ms: stato.adesso_ms() + crate::auth::VALIDITA_RESET_MS,
+    };
+    let id = stato.store.crea_account(&account, attore).await?;
     Ok((id, codice))
 }
 

@@ -2,7 +2,7 @@
 //! and CSV export, and each request's timeline.
 
 mod consultazioni;
-mod monitoraggio;
+pub(crate) mod monitoraggio;
 
 use crate::stato::StatoApp;
 use axum::Router;

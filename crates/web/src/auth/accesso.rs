@@ -215,7 +215,8 @@ pub(super) fn pagina_iscrizione(
 
 enum Credenziali {
     Errate(Option<Utente>),
-    Disattivato,
+    /// The right password of a disabled account.
+    Disattivato(Utente),
     Password(Utente),
     Reset(Utente),
 }
@@ -241,7 +242,7 @@ async fn verifica_credenziali(
         return Ok(if u.attivo {
             Credenziali::Password(u)
         } else {
-            Credenziali::Disattivato
+            Credenziali::Disattivato(u)
         });
     }
     if u.attivo {
@@ -258,21 +259,21 @@ async fn verifica_credenziali(
     Ok(Credenziali::Errate(Some(u)))
 }
 
-/// Records a failed step (password or TOTP code) for throttling and the archive. The typed
-/// password never goes anywhere; an unknown username is not recorded either (it may be a
-/// password typed in the wrong field).
-async fn registra_errore(
+/// The archive's entry of a sign-in attempt that did not succeed. The typed password never
+/// goes anywhere; an unknown username is not recorded either (it may be a password typed in the
+/// wrong field).
+async fn audit_tentativo(
     stato: &StatoApp,
-    username: &str,
     utente: Option<&Utente>,
     ip: IpAddr,
     fase: &str,
-) -> Result<(), ErroreWeb> {
-    let audit = match utente {
+    azione: &str,
+) -> Audit {
+    match utente {
         Some(u) => Audit::nuovo(
             &attore(stato, u).await,
             format!("utente:{}", u.username),
-            "ACCESSO_FALLITO",
+            azione,
         ),
         None => Audit::nuovo(
             &Attore {
@@ -280,11 +281,37 @@ async fn registra_errore(
                 ..Attore::sistema()
             },
             "accesso",
-            "ACCESSO_FALLITO",
+            azione,
         ),
     }
-    .con_dettagli(json!({ "indirizzo": ip.to_string(), "fase": fase }));
+    .con_dettagli(json!({ "indirizzo": ip.to_string(), "fase": fase }))
+}
+
+/// Records a failed step (password, TOTP code, disabled account) for throttling and the
+/// archive, in one transaction.
+async fn registra_errore(
+    stato: &StatoApp,
+    username: &str,
+    utente: Option<&Utente>,
+    ip: IpAddr,
+    fase: &str,
+) -> Result<(), ErroreWeb> {
+    let audit = audit_tentativo(stato, utente, ip, fase, "ACCESSO_FALLITO").await;
     limiti::registra_fallimento(stato, username, ip, &audit).await
+}
+
+/// Records an attempt refused because sign-in is suspended for the account or the address:
+/// one archive entry per attempt, not counted again as a failure, so the attempts a block
+/// refuses do not prolong it.
+async fn registra_blocco(
+    stato: &StatoApp,
+    utente: Option<&Utente>,
+    ip: IpAddr,
+    fase: &str,
+) -> Result<(), ErroreWeb> {
+    let audit = audit_tentativo(stato, utente, ip, fase, "ACCESSO_BLOCCATO").await;
+    stato.store.appendi_audit(&audit).await?;
+    Ok(())
 }
 
 /// POST `/accedi`: username and password (or an administrator's reset code).
@@ -300,6 +327,8 @@ pub(super) async fn accedi(
     let username = m.username.trim();
     let csrf = &s.dati.csrf;
     if let Some(msg) = limiti::blocco(&stato, username, ip).await? {
+        let u = stato.store.utente_per_username(username).await?;
+        registra_blocco(&stato, u.as_ref(), ip, "password").await?;
         return modulo(
             &stato,
             csrf,
@@ -314,7 +343,8 @@ pub(super) async fn accedi(
             let msg = Some(CREDENZIALI_ERRATE.to_string());
             modulo(&stato, csrf, username, msg, StatusCode::UNAUTHORIZED)
         }
-        Credenziali::Disattivato => {
+        Credenziali::Disattivato(u) => {
+            registra_errore(&stato, username, Some(&u), ip, "disattivato").await?;
             let msg = "L'account è disattivato: si rivolga al suo amministratore.";
             modulo(
                 &stato,
@@ -394,6 +424,7 @@ pub(super) async fn codice_totp(
 ) -> Result<Response, ErroreWeb> {
     let (s, u) = in_fase(&stato, sessione, Fase::AttesaTotp).await?;
     if let Some(msg) = limiti::blocco(&stato, &u.username, ip).await? {
+        registra_blocco(&stato, Some(&u), ip, "totp").await?;
         return pagina_fase(&stato, &s, &u, Some(msg), StatusCode::TOO_MANY_REQUESTS);
     }
     if super::verifica_totp_iscritto(&stato, u.id, &m.codice).await? {
@@ -415,6 +446,7 @@ pub(super) async fn conferma_iscrizione(
     if super::completa_iscrizione(&stato, &s.dati, &u, &m.codice).await? {
         return completa(&stato, &s.id, &u, "LoA2", ip, "totp-iscrizione").await;
     }
+    registra_errore(&stato, &u.username, Some(&u), ip, "totp-iscrizione").await?;
     let msg = Some(CODICE_ERRATO.to_string());
     pagina_fase(&stato, &s, &u, msg, StatusCode::BAD_REQUEST)
 }

@@ -14,7 +14,7 @@ pub mod password;
 mod profilo;
 pub mod totp;
 
-pub use password::{controlla_password, emetti_codice_reset};
+pub use password::{VALIDITA_RESET_MS, codice_reset, controlla_password, emetti_codice_reset};
 
 use crate::ErroreWeb;
 use crate::sessione::{self, DatiSessione};

@@ -65,6 +65,12 @@ fn ripetizione(s: &str) -> Option<&str> {
         .find(|u| u.repeat(n / u.len()) == s)
 }
 
+/// A fresh one-time reset code, for an account created with its first code
+/// (`Store::crea_account`).
+pub fn codice_reset() -> String {
+    codice_casuale()
+}
+
 /// 16 characters from a 32-letter alphabet without look-alikes (80 bits, no modulo bias), in
 /// groups of four; with that entropy storing only its SHA-256 is safe.
 fn codice_casuale() -> String {

@@ -1,8 +1,8 @@
-//! The TOP's approval queue with the impact estimate, monitoring for TOP (its Comune) and
-//! ADMIN (its Ente), and the signed-in home page of every role.
+//! The TOP's approval queue with the impact estimate, the scope a TOP (its Comune) or an ADMIN
+//! (its Ente) monitors, and the signed-in home page of every role.
 
 use super::pagine::{ConvenzioneVista, QueryAvviso, convenzioni_utente, pagina_con_avviso};
-use super::vista::{self, VoceVista};
+use super::vista::VoceVista;
 use crate::ErroreWeb;
 use crate::ids::Tipo;
 use crate::pagina::{Pagina, data_ora, html};
@@ -11,18 +11,15 @@ use crate::stato::StatoApp;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use domain::richiesta::StatoRichiesta;
-use serde::Deserialize;
 use store::elenchi::{AmbitoElenco, FiltroRichieste, VoceRichiesta};
 use store::richieste::stato as st;
 use worker::stima::{Completamento, Stima, StimaServizio};
 
 const LIMITE_CODA: i64 = 100;
-const LIMITE_MONITORAGGIO: i64 = 200;
 const LIMITE_HOME: i64 = 10;
 
-/// The scope a TOP or an ADMIN monitors; 404 for a user without one.
-fn ambito_monitor(u: &UtenteConnesso) -> Result<AmbitoElenco, ErroreWeb> {
+/// The scope a TOP or an ADMIN monitors; 404 for a user without one. The statistics use it too.
+pub(crate) fn ambito_monitor(u: &UtenteConnesso) -> Result<AmbitoElenco, ErroreWeb> {
     match (u.ruolo(), u.utente.comune_id, u.utente.ente_id) {
         ("TOP", Some(c), _) => Ok(AmbitoElenco::Comune(c)),
         ("ADMIN", Some(c), Some(e)) => Ok(AmbitoElenco::EnteComune(e, c)),
@@ -153,74 +150,6 @@ pub async fn convalida(
     html(&PaginaConvalida {
         p: pagina_con_avviso(&stato, &u, &q).await,
         voci,
-    })
-}
-
-// --- Monitoring ------------------------------------------------------------------------------
-
-pub struct OpzioneStato {
-    pub codice: &'static str,
-    pub etichetta: &'static str,
-    pub scelto: bool,
-}
-
-#[derive(Template)]
-#[template(path = "richieste/monitoraggio.html")]
-struct PaginaMonitoraggio {
-    p: Pagina,
-    ambito: String,
-    limite: i64,
-    stati: Vec<OpzioneStato>,
-    voci: Vec<VoceVista>,
-    csrf: String,
-    con_richiedente: bool,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct QueryMonitoraggio {
-    stato: Option<String>,
-}
-
-pub async fn monitoraggio(
-    State(stato): State<StatoApp>,
-    u: UtenteConnesso,
-    Query(q): Query<QueryMonitoraggio>,
-) -> Result<Response, ErroreWeb> {
-    let ambito = ambito_monitor(&u)?;
-    // Only a known state filters; drafts are never listed to monitors.
-    let filtro = q
-        .stato
-        .as_deref()
-        .and_then(StatoRichiesta::parse)
-        .filter(|s| *s != StatoRichiesta::Bozza);
-    let f = FiltroRichieste {
-        ambito,
-        stato: filtro.map(|s| s.as_str().to_string()),
-        limite: LIMITE_MONITORAGGIO,
-    };
-    let voci = stato.store.elenco_richieste(&f).await?;
-    let stati = StatoRichiesta::ALL
-        .into_iter()
-        .filter(|s| *s != StatoRichiesta::Bozza)
-        .map(|s| OpzioneStato {
-            codice: s.as_str(),
-            etichetta: vista::etichetta_stato(s.as_str()),
-            scelto: Some(s) == filtro,
-        })
-        .collect();
-    let p = Pagina::per(&stato, &u).await;
-    let ambito = match ambito {
-        AmbitoElenco::Comune(_) => "Tutte le richieste sulle convenzioni del Comune",
-        _ => "Tutte le richieste dell'ente",
-    };
-    html(&PaginaMonitoraggio {
-        p,
-        ambito: ambito.into(),
-        limite: LIMITE_MONITORAGGIO,
-        stati,
-        voci: VoceVista::tutte(&stato, voci, u.utente.id).await?,
-        csrf: u.csrf.clone(),
-        con_richiedente: true,
     })
 }
 

@@ -1,10 +1,13 @@
 //! The detail page of a request, for whoever may see it, and the POST actions on it. The
-//! buttons shown are exactly the transitions `domain` would allow this user now.
+//! buttons shown are exactly the transitions `domain` would allow this user now. The page ends
+//! with the request's timeline from the archive (`crate::archivio`): who did what and when,
+//! the files' hashes and who downloaded them.
 
 use super::operazioni as op;
 use super::pagine::{QueryAvviso, id_richiesta, pagina_con_avviso};
 use super::vista;
 use crate::ErroreWeb;
+use crate::archivio::monitoraggio::cronologia::{self, Cronologia, VoceCronologia};
 use crate::ids::Tipo;
 use crate::pagina::{Pagina, data_ora, html};
 use crate::sessione::UtenteConnesso;
@@ -39,6 +42,8 @@ pub struct FileVista {
     pub eliminato: bool,
     /// Only for the submitter, while the file exists.
     pub url: Option<String>,
+    /// Who downloaded it and when ("mario.rossi (STANDARD), 02/03/2026 11:05").
+    pub scaricamenti: Vec<String>,
 }
 
 #[derive(Template)]
@@ -68,6 +73,7 @@ struct PaginaDettaglio {
     puo_riprendere: bool,
     puo_scaricare: bool,
     file: Vec<FileVista>,
+    cronologia: Vec<VoceCronologia>,
 }
 
 async fn anteprima(stato: &StatoApp, r: &Richiesta) -> Result<Anteprima, ErroreWeb> {
@@ -96,9 +102,16 @@ async fn anteprima(stato: &StatoApp, r: &Richiesta) -> Result<Anteprima, ErroreW
     })
 }
 
-fn file_vista(stato: &StatoApp, id: &str, f: FileRisposta, scarica: bool) -> FileVista {
+fn file_vista(
+    stato: &StatoApp,
+    id: &str,
+    f: FileRisposta,
+    scarica: bool,
+    c: &Cronologia,
+) -> FileVista {
     let eliminato = f.eliminato_ms.is_some();
     FileVista {
+        scaricamenti: c.scaricamenti_di(&f.nome, &f.sha256),
         url: (scarica && !eliminato).then(|| {
             format!(
                 "/richieste/{id}/file/{}",
@@ -143,12 +156,13 @@ pub async fn dettaglio(
     } else {
         None
     };
+    let cronologia = cronologia::cronologia(&stato, numero).await?;
     let file = stato
         .store
         .file_risposta(numero)
         .await?
         .into_iter()
-        .map(|f| file_vista(&stato, &id, f, scarica))
+        .map(|f| file_vista(&stato, &id, f, scarica, &cronologia))
         .collect();
     let respingi = Azione::Respingi {
         motivo: "anteprima".into(),
@@ -178,6 +192,7 @@ pub async fn dettaglio(
         sospesa: a.sospesa,
         anteprima,
         file,
+        cronologia: cronologia.voci,
     })
 }
 

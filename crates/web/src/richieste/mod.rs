@@ -1,6 +1,7 @@
 //! Requests (DESIGN §2, issue 5 "Pages"): a new request by text or upload with its validation
 //! preview, "Le mie richieste" with live progress, the detail page with downloads, the TOP's
-//! approval queue with the impact estimate, and monitoring for TOP and ADMIN.
+//! approval queue with the impact estimate. Monitoring (`/monitoraggio`) is in
+//! [`crate::archivio`].
 //!
 //! [`operazioni`] holds what pages and the JSON API share; roles and tenancy are checked there.
 
@@ -17,6 +18,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 pub use convalida::pagina_home;
+// The monitoring pages (`crate::archivio`) list requests as the other lists do.
+pub(crate) use convalida::ambito_monitor;
+pub(crate) use vista::{VoceVista, etichetta_stato};
 
 pub fn rotte() -> Router<StatoApp> {
     Router::new()
@@ -34,5 +38,4 @@ pub fn rotte() -> Router<StatoApp> {
         .route("/richieste/{id}/file/{fid}", get(pagine::scarica))
         .route("/richieste/{id}/{azione}", post(dettaglio::azione))
         .route("/convalida", get(convalida::convalida))
-        .route("/monitoraggio", get(convalida::monitoraggio))
 }

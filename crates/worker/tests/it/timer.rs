@@ -214,6 +214,8 @@ async fn lease_scaduto_riassegnato(db: &Db) {
                 messaggio: None,
                 id_operazioni: serde_json::json!([]),
                 risultato: None,
+                cf_restituito: None,
+                id_anpr_restituito: None,
             }],
             None,
             &chiave(),
