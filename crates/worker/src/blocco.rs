@@ -49,7 +49,8 @@ impl Drop for Battito {
 /// How one row ended in this chunk.
 enum Fine {
     /// The outcome, the answered calls, and the call keys to forget once it is stored.
-    Esito(EsitoRiga, Vec<ChiamataSvolta>, Vec<String>),
+    /// (Boxed: an outcome with its JSON values is much larger than the other variants.)
+    Esito(Box<EsitoRiga>, Vec<ChiamataSvolta>, Vec<String>),
     Interrotta(Interruzione),
     NonIniziata,
 }
@@ -339,7 +340,7 @@ fn smista(righe: &[Riga], fini: Vec<Fine>) -> Smistate {
                         "esito": e.esito.as_str(),
                     }));
                 }
-                sm.esiti.push(e);
+                sm.esiti.push(*e);
             }
             Fine::Interrotta(i) => {
                 sm.da_rilasciare.push(riga.id);
@@ -377,7 +378,7 @@ async fn esegui_riga(ctx: Arc<Contesto>, riga: Riga) -> Fine {
     }
     let finale = |esito, messaggio: String| {
         Fine::Esito(
-            EsitoRiga {
+            Box::new(EsitoRiga {
                 riga_id: riga.id,
                 esito,
                 messaggio: Some(messaggio).filter(|m| !m.is_empty()),
@@ -385,7 +386,7 @@ async fn esegui_riga(ctx: Arc<Contesto>, riga: Riga) -> Fine {
                 risultato: None,
                 cf_restituito: None,
                 id_anpr_restituito: None,
-            },
+            }),
             Vec::new(),
             Vec::new(),
         )
@@ -462,7 +463,7 @@ fn trovato(riga_id: i64, e: rivestizione::EsitoRiga, chiavi: Vec<String>) -> Fin
     // Only a found person is named in the archive (by keyed hash, see `store::consultazioni`).
     let trovato = esito == Esito::Trovato;
     Fine::Esito(
-        EsitoRiga {
+        Box::new(EsitoRiga {
             riga_id,
             esito,
             messaggio: Some(e.messaggio).filter(|m| !m.is_empty()),
@@ -470,7 +471,7 @@ fn trovato(riga_id: i64, e: rivestizione::EsitoRiga, chiavi: Vec<String>) -> Fin
             risultato,
             cf_restituito: e.cf.filter(|_| trovato),
             id_anpr_restituito: e.id_anpr.filter(|_| trovato),
-        },
+        }),
         e.chiamate,
         chiavi,
     )

@@ -78,10 +78,8 @@ async fn componi(
             })
             .collect(),
         servizi: Servizio::ALL.iter().map(|s| s.codice()).collect(),
-        oggi: crate::pagina::data_ora(stato.adesso_ms())
-            .chars()
-            .take(10)
-            .collect(),
+        // `aaaa-mm-gg`: the only value `<input type="date">` accepts.
+        oggi: store::giorno_roma(stato.adesso_ms()),
         errore: None,
     })
 }

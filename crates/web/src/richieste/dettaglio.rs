@@ -27,10 +27,49 @@ pub struct Anteprima {
     pub righe: i64,
     pub non_valide: i64,
     pub duplicate: i64,
-    /// "riga N: problem".
-    pub problemi: Vec<String>,
+    pub problemi: Vec<ProblemaRiga>,
     pub altri: i64,
     pub avvisi: Vec<String>,
+}
+
+/// One row of the preview's problem table: line number, field, what is wrong.
+pub struct ProblemaRiga {
+    pub riga: i64,
+    pub campo: &'static str,
+    pub problema: String,
+}
+
+/// The column of the tracciato a row error is about, read from the parser's message
+/// (`files::input::ErroreRiga`); errors about the row's shape concern the whole row.
+fn campo_del_problema(messaggio: &str) -> &'static str {
+    let m = messaggio;
+    if m.starts_with("tipo ") {
+        "tipo"
+    } else if m.starts_with("riferimento ") {
+        "riferimento"
+    } else if m.contains("di rilascio") || m.contains("questura") {
+        "rilascio"
+    } else if m.starts_with("campo ") {
+        m.split(' ').nth(1).map_or("intera riga", |c| match c {
+            "tipo" => "tipo",
+            "identificativo" => "identificativo",
+            "riferimento" => "riferimento",
+            "rilascio" => "rilascio",
+            "motivo" => "motivo",
+            _ => "intera riga",
+        })
+    } else if m.starts_with("codice fiscale")
+        || m.starts_with("ID ANPR")
+        || m.starts_with("identificativo")
+        || m.contains("non è un codice fiscale")
+        || m.contains("del numero ")
+        || m.starts_with("numero ")
+        || m.contains("colonna identificativo")
+    {
+        "identificativo"
+    } else {
+        "intera riga"
+    }
 }
 
 pub struct FileVista {
@@ -64,6 +103,8 @@ struct PaginaDettaglio {
     inviata: Option<String>,
     totali: i64,
     finali: i64,
+    /// `vista::percentuale(finali, totali)`, for the progress bar.
+    percentuale: i64,
     eta: Option<String>,
     sospesa: Option<String>,
     in_corso: bool,
@@ -78,18 +119,25 @@ struct PaginaDettaglio {
 
 async fn anteprima(stato: &StatoApp, r: &Richiesta) -> Result<Anteprima, ErroreWeb> {
     let c = stato.store.conteggio_problemi(r.id).await?;
-    let problemi: Vec<String> = stato
+    let problemi: Vec<ProblemaRiga> = stato
         .store
         .righe_con_problemi(r.id, PROBLEMI_MOSTRATI)
         .await?
         .into_iter()
         .map(|g| match g.duplicato_di {
-            Some(di) => format!("riga {}: duplicato della riga {di}", g.numero),
-            None => format!(
-                "riga {}: {}",
-                g.numero,
-                g.messaggio.unwrap_or_else(|| "non valida".into())
-            ),
+            Some(di) => ProblemaRiga {
+                riga: g.numero,
+                campo: "identificativo",
+                problema: format!("duplicato della riga {di}"),
+            },
+            None => {
+                let problema = g.messaggio.unwrap_or_else(|| "non valida".into());
+                ProblemaRiga {
+                    riga: g.numero,
+                    campo: campo_del_problema(&problema),
+                    problema,
+                }
+            }
         })
         .collect();
     Ok(Anteprima {
@@ -186,6 +234,7 @@ pub async fn dettaglio(
         data_riferimento: data_italiana(&r.data_riferimento),
         creata: data_ora(r.creata_ms),
         inviata: r.inviata_ms.map(data_ora),
+        percentuale: vista::percentuale(a.finali, a.totali),
         totali: a.totali,
         finali: a.finali,
         eta: a.eta_ms.map(vista::durata),

@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 pub use convalida::pagina_home;
 // The monitoring pages (`crate::archivio`) list requests as the other lists do.
 pub(crate) use convalida::ambito_monitor;
-pub(crate) use vista::{VoceVista, etichetta_stato};
+pub(crate) use vista::{VoceVista, etichetta_stato, numero};
 
 pub fn rotte() -> Router<StatoApp> {
     Router::new()

@@ -50,6 +50,22 @@ pub fn durata(ms: i64) -> String {
     }
 }
 
+/// The share of final rows, 0..=100, rounded down: 100 only when every row is final. It picks
+/// the `larghezza-NN` class of the progress bar (the CSP forbids a `style` width).
+pub fn percentuale(finali: i64, totali: i64) -> i64 {
+    if totali <= 0 {
+        return 0;
+    }
+    (finali.clamp(0, totali) * 100 / totali).clamp(0, 100)
+}
+
+/// A count with Italian thousands separators ("12.345").
+pub fn numero(n: impl std::borrow::Borrow<i64>) -> String {
+    let n = *n.borrow();
+    let s = domain::numeri::migliaia(n.unsigned_abs());
+    if n < 0 { format!("-{s}") } else { s }
+}
+
 /// One request in a table.
 #[derive(Debug, Clone)]
 pub struct VoceVista {
@@ -72,6 +88,10 @@ pub struct VoceVista {
 }
 
 impl VoceVista {
+    pub fn percentuale(&self) -> i64 {
+        percentuale(self.finali, self.totali)
+    }
+
     /// Running requests get their ETA and `sospesa` reason; the others show their counts.
     pub async fn da(
         stato: &StatoApp,
@@ -147,6 +167,16 @@ mod test {
         assert_eq!(durata(150_000), "circa 3 minuti");
         assert_eq!(durata(3 * 3_600_000), "circa 3 ore");
         assert_eq!(durata(72 * 3_600_000), "circa 3 giorni");
+    }
+
+    #[test]
+    fn percentuali_intere() {
+        assert_eq!(percentuale(0, 0), 0);
+        assert_eq!(percentuale(1, 5), 20);
+        assert_eq!(percentuale(2, 3), 66);
+        assert_eq!(percentuale(999, 1000), 99);
+        assert_eq!(percentuale(5, 5), 100);
+        assert_eq!(numero(12_345), "12.345");
     }
 
     #[test]

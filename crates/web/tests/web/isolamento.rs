@@ -94,8 +94,9 @@ const ROTTE_CON_ID: &[(Metodo, &str, &[Tipo])] = &[
     (Metodo::Post, "/notifiche/{id}/letta", &[Tipo::Notifica]),
 ];
 
-/// Paths with `{…}` that carry no id: the API's JSON 404 for any other `/api/` path.
-const ROTTE_SENZA_ID: &[&str] = &["/api/{*resto}"];
+/// Paths with `{…}` that carry no id: the API's JSON 404 for any other `/api/` path, and the
+/// embedded static files.
+const ROTTE_SENZA_ID: &[&str] = &["/api/{*resto}", "/static/{*percorso}"];
 
 /// The actions of `POST /richieste/{id}/{azione}`.
 const AZIONI: [&str; 6] = [

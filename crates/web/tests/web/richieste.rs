@@ -87,9 +87,16 @@ async fn percorso_completo_dal_testo_al_download() {
         "{}",
         r.corpo
     );
-    assert!(r.corpo.contains("riga 4: "), "{}", r.corpo);
+    // The problem table: line number (row header), field, problem.
     assert!(
-        r.corpo.contains("riga 5: duplicato della riga 1"),
+        r.corpo.contains("<tr><th scope=\"row\">4</th><td>"),
+        "{}",
+        r.corpo
+    );
+    assert!(
+        r.corpo.contains(
+            "<tr><th scope=\"row\">5</th><td>identificativo</td><td>duplicato della riga 1</td></tr>"
+        ),
         "{}",
         r.corpo
     );
@@ -206,9 +213,15 @@ async fn caricamento_di_un_file_con_anteprima() {
         "{}",
         r.corpo
     );
-    assert!(r.corpo.contains("riga 12: "), "{}", r.corpo);
     assert!(
-        r.corpo.contains("riga 13: duplicato della riga 2"),
+        r.corpo.contains("<tr><th scope=\"row\">12</th><td>"),
+        "{}",
+        r.corpo
+    );
+    assert!(
+        r.corpo.contains(
+            "<tr><th scope=\"row\">13</th><td>identificativo</td><td>duplicato della riga 2</td></tr>"
+        ),
         "{}",
         r.corpo
     );
@@ -569,7 +582,8 @@ async fn sospesa_mostra_motivo_e_avanzamento() {
     );
     // The invalid row is final from the start: 1 of 5 done.
     assert!(
-        elenco.corpo.contains("<progress max=\"5\" value=\"1\">"),
+        elenco.corpo.contains("aria-valuenow=\"20\"")
+            && elenco.corpo.contains("1 di 5 righe (20%)"),
         "{}",
         elenco.corpo
     );

@@ -250,7 +250,8 @@ mod test {
                 "PROFILO_IMPOSTATO",
                 r#"{"convenzione_id":3,"campi":["generalita","residenza"],"ambito":"COMUNE"}"#
             ),
-            "ambito: COMUNE; campi: generalita, residenza"
+            // The details' own order (serde_json keeps it: `preserve_order`).
+            "campi: generalita, residenza; ambito: COMUNE"
         );
         assert_eq!(
             riassunto(
