@@ -670,10 +670,17 @@ axe.run(document, {
                 format!("{url}:\n    {}", elenco.join("\n    "))
             })
             .collect();
-        println!(
-            "axe: {pagine} controlli, {} con violazioni",
+        // The list of pages checked, by URL, in the test output even when the test passes
+        // (written to stderr directly: the test harness captures only print! and eprint!).
+        let mut riepilogo = format!("axe [{}]:\n", self.nome);
+        for (url, v) in &self.axe {
+            riepilogo.push_str(&format!("  axe: {url} — {} violazioni\n", v.len()));
+        }
+        riepilogo.push_str(&format!(
+            "  axe: {pagine} controlli, {} con violazioni\n",
             con_violazioni.len()
-        );
+        ));
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), riepilogo.as_bytes());
         assert!(
             con_violazioni.is_empty(),
             "violazioni WCAG 2.1 A/AA (axe-core):\n{}",
