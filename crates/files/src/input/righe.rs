@@ -111,6 +111,30 @@ pub enum ErroreRiga {
     ComuneAmbiguo { valore: String, candidati: String },
 }
 
+impl ErroreRiga {
+    /// The column of the tracciato the error is about (`tipo`, `identificativo`,
+    /// `riferimento`, `rilascio`, `motivo`), or `intera riga` for the row's shape.
+    pub fn campo(&self) -> &'static str {
+        match self {
+            ErroreRiga::VirgoletteAperte
+            | ErroreRiga::TroppeColonne
+            | ErroreRiga::SeparatoreDiverso { .. } => "intera riga",
+            ErroreRiga::CampoTroppoLungo { colonna, .. } => colonna,
+            ErroreRiga::SenzaColonnaIdentificativo
+            | ErroreRiga::IdentificativoMancante
+            | ErroreRiga::NonRiconosciuto { .. }
+            | ErroreRiga::Cf(_)
+            | ErroreRiga::IdAnpr(_)
+            | ErroreRiga::Documento(_) => "identificativo",
+            ErroreRiga::RiferimentoTroppoLungo { .. } => "riferimento",
+            ErroreRiga::TipoMancante | ErroreRiga::TipoSconosciuto { .. } => "tipo",
+            ErroreRiga::Questura(_)
+            | ErroreRiga::ComuneSconosciuto { .. }
+            | ErroreRiga::ComuneAmbiguo { .. } => "rilascio",
+        }
+    }
+}
+
 /// Where each column of the tracciato is, decided by the first non-blank record.
 #[derive(Debug, Clone, Copy, Default)]
 struct Disposizione {

@@ -278,3 +278,59 @@ pub async fn azione(
     };
     Ok(Redirect::to(&dove).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::campo_del_problema;
+    use domain::documenti::{CartaIdentita, Questura};
+    use files::input::ErroreRiga;
+
+    /// The store keeps a row's problem as text; the preview reads the field back from it. Every
+    /// kind of row error must be read as the column the parser itself names.
+    #[test]
+    fn il_campo_letto_dal_messaggio_e_quello_del_parser() {
+        let errori = [
+            ErroreRiga::VirgoletteAperte,
+            ErroreRiga::TroppeColonne,
+            ErroreRiga::CampoTroppoLungo {
+                colonna: "motivo",
+                massimo: 200,
+            },
+            ErroreRiga::CampoTroppoLungo {
+                colonna: "identificativo",
+                massimo: 200,
+            },
+            ErroreRiga::SeparatoreDiverso {
+                trovato: ",",
+                atteso: ";",
+            },
+            ErroreRiga::SenzaColonnaIdentificativo,
+            ErroreRiga::RiferimentoTroppoLungo { trovati: 300 },
+            ErroreRiga::TipoMancante,
+            ErroreRiga::TipoSconosciuto {
+                tipo: "codice".into(),
+            },
+            ErroreRiga::IdentificativoMancante,
+            ErroreRiga::NonRiconosciuto {
+                valore: "ABC".into(),
+            },
+            ErroreRiga::Cf(domain::CodiceFiscale::parse("RSSMRA85T10A562X").unwrap_err()),
+            ErroreRiga::Cf(domain::CodiceFiscale::parse("X").unwrap_err()),
+            ErroreRiga::IdAnpr(domain::IdAnpr::parse("1").unwrap_err()),
+            ErroreRiga::Documento(CartaIdentita::parse("").unwrap_err()),
+            ErroreRiga::Documento(CartaIdentita::parse("AB#12345").unwrap_err()),
+            ErroreRiga::Questura(Questura::parse("").unwrap_err()),
+            ErroreRiga::Questura(Questura::parse("R#MA").unwrap_err()),
+            ErroreRiga::ComuneSconosciuto {
+                valore: "Atlantide".into(),
+            },
+            ErroreRiga::ComuneAmbiguo {
+                valore: "Samone".into(),
+                candidati: "Samone (TN), Samone (TO)".into(),
+            },
+        ];
+        for e in errori {
+            assert_eq!(campo_del_problema(&e.to_string()), e.campo(), "{e}");
+        }
+    }
+}
