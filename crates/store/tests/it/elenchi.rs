@@ -2,80 +2,13 @@
 //! validation preview (problem rows, warnings) and discarding a BOZZA.
 
 use crate::richieste::{richiesta, riga};
-use crate::supporto::{Base, Db, base, top};
-use domain::ambito::Ambito;
+use crate::supporto::{Db, base, tenant_roma, top};
 use domain::esito::Esito;
-use store::anagrafiche::{
-    Approvazione, NuovaConvenzione, NuovoComune, NuovoUtente, TipoCodiceEnte,
-};
 use store::elenchi::{AmbitoElenco, ConteggioProblemi, FiltroRichieste, ProblemaRiga};
 use store::richieste::stato;
 use store::{ErroreStore, Store};
 
 crate::contratto!(elenchi_per_ambito, anteprima_e_scarto_della_bozza);
-
-/// Another tenant: Roma, an ASL convened with it, and its operator.
-async fn altro_tenant(s: &Store) -> Base {
-    let a = top();
-    let comune_id = s
-        .crea_comune(
-            &NuovoComune {
-                codice_istat: "058091".into(),
-                belfiore: "H501".into(),
-                nome: "Roma".into(),
-                sigla: "RM".into(),
-            },
-            &a,
-        )
-        .await
-        .unwrap();
-    let ente_id = s
-        .crea_ente("asl_rm1", TipoCodiceEnte::Ipa, "ASL Roma 1", "ASL-RM1", &a)
-        .await
-        .unwrap();
-    let convenzione_id = s
-        .crea_convenzione(
-            &NuovaConvenzione {
-                comune_id,
-                ente_id,
-                nome: "ASL Roma".into(),
-                campi: vec![],
-                ambito: Ambito::Comune,
-                approvazione: Approvazione::Manuale,
-                finalita: Default::default(),
-                valida_dal_ms: 0,
-                valida_al_ms: None,
-                max_righe_richiesta: None,
-                max_soggetti_giorno: None,
-                tracciato: serde_json::json!({}),
-                conservazione_giorni: 7,
-                ricerca_nazionale: false,
-            },
-            &a,
-        )
-        .await
-        .unwrap();
-    let utente_id = s
-        .crea_utente(
-            &NuovoUtente {
-                username: "anna.verdi".into(),
-                password: "un'altra password lunga".into(),
-                ruolo: "STANDARD".into(),
-                comune_id: None,
-                ente_id: Some(ente_id),
-                codice_utente: "AV01".into(),
-            },
-            &a,
-        )
-        .await
-        .unwrap();
-    Base {
-        comune_id,
-        ente_id,
-        convenzione_id,
-        utente_id,
-    }
-}
 
 fn filtro(ambito: AmbitoElenco, stato: Option<&str>) -> FiltroRichieste {
     FiltroRichieste {
@@ -97,7 +30,7 @@ async fn ids(s: &Store, f: FiltroRichieste) -> Vec<i64> {
 async fn elenchi_per_ambito(db: &Db) {
     let s = &db.store;
     let b = base(s).await;
-    let o = altro_tenant(s).await;
+    let o = tenant_roma(s, &top(), false).await;
     let mut non_valida = riga(2, "XXX");
     non_valida.esito = Some(Esito::NonValido);
     let bozza = richiesta(

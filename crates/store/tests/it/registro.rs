@@ -2,11 +2,7 @@
 //! with its filters, the activity log by scope and filters, and a request's timeline.
 
 use crate::richieste::riga;
-use crate::supporto::{Base, Db, base, top};
-use domain::ambito::Ambito;
-use store::anagrafiche::{
-    Approvazione, NuovaConvenzione, NuovoComune, NuovoUtente, TipoCodiceEnte,
-};
+use crate::supporto::{Base, Db, base, tenant_roma, top};
 use store::elenchi::AmbitoElenco;
 use store::registro::{AmbitoRegistro, FiltroMonitoraggio, FiltroRegistro, VoceRegistro};
 use store::richieste::{NuovaRichiesta, stato};
@@ -31,7 +27,7 @@ fn mario() -> Attore {
     }
 }
 
-/// A second tenant: Roma, an ASL convened with it, and its operator.
+/// Roma's tenant as its own TOP creates it (the operator filed under Roma too).
 async fn roma(s: &Store) -> Base {
     let a = Attore {
         nome: "top.roma".into(),
@@ -39,64 +35,7 @@ async fn roma(s: &Store) -> Base {
         comune: Some("058091".into()),
         ente: None,
     };
-    let comune_id = s
-        .crea_comune(
-            &NuovoComune {
-                codice_istat: "058091".into(),
-                belfiore: "H501".into(),
-                nome: "Roma".into(),
-                sigla: "RM".into(),
-            },
-            &a,
-        )
-        .await
-        .unwrap();
-    let ente_id = s
-        .crea_ente("asl_rm1", TipoCodiceEnte::Ipa, "ASL Roma 1", "ASL-RM1", &a)
-        .await
-        .unwrap();
-    let convenzione_id = s
-        .crea_convenzione(
-            &NuovaConvenzione {
-                comune_id,
-                ente_id,
-                nome: "ASL Roma".into(),
-                campi: vec![],
-                ambito: Ambito::Comune,
-                approvazione: Approvazione::Manuale,
-                finalita: Default::default(),
-                valida_dal_ms: 0,
-                valida_al_ms: None,
-                max_righe_richiesta: None,
-                max_soggetti_giorno: None,
-                tracciato: serde_json::json!({}),
-                conservazione_giorni: 7,
-                ricerca_nazionale: false,
-            },
-            &a,
-        )
-        .await
-        .unwrap();
-    let utente_id = s
-        .crea_utente(
-            &NuovoUtente {
-                username: "anna.verdi".into(),
-                password: "una password lunga".into(),
-                ruolo: "STANDARD".into(),
-                comune_id: Some(comune_id),
-                ente_id: Some(ente_id),
-                codice_utente: "AV01".into(),
-            },
-            &a,
-        )
-        .await
-        .unwrap();
-    Base {
-        comune_id,
-        ente_id,
-        convenzione_id,
-        utente_id,
-    }
+    tenant_roma(s, &a, true).await
 }
 
 async fn nuova(s: &Store, b: &Base, motivo: &str, attore: &Attore) -> i64 {

@@ -166,6 +166,73 @@ pub struct Base {
     pub utente_id: i64,
 }
 
+/// A second tenant: Roma, an ASL convened with it, and its operator `anna.verdi`, created by
+/// `a`; `utente_del_comune` files the operator under Roma as well as under the ASL.
+pub async fn tenant_roma(s: &Store, a: &Attore, utente_del_comune: bool) -> Base {
+    use domain::ambito::Ambito;
+    use store::anagrafiche::{
+        Approvazione, NuovaConvenzione, NuovoComune, NuovoUtente, TipoCodiceEnte,
+    };
+    let comune_id = s
+        .crea_comune(
+            &NuovoComune {
+                codice_istat: "058091".into(),
+                belfiore: "H501".into(),
+                nome: "Roma".into(),
+                sigla: "RM".into(),
+            },
+            a,
+        )
+        .await
+        .unwrap();
+    let ente_id = s
+        .crea_ente("asl_rm1", TipoCodiceEnte::Ipa, "ASL Roma 1", "ASL-RM1", a)
+        .await
+        .unwrap();
+    let convenzione_id = s
+        .crea_convenzione(
+            &NuovaConvenzione {
+                comune_id,
+                ente_id,
+                nome: "ASL Roma".into(),
+                campi: vec![],
+                ambito: Ambito::Comune,
+                approvazione: Approvazione::Manuale,
+                finalita: Default::default(),
+                valida_dal_ms: 0,
+                valida_al_ms: None,
+                max_righe_richiesta: None,
+                max_soggetti_giorno: None,
+                tracciato: serde_json::json!({}),
+                conservazione_giorni: 7,
+                ricerca_nazionale: false,
+            },
+            a,
+        )
+        .await
+        .unwrap();
+    let utente_id = s
+        .crea_utente(
+            &NuovoUtente {
+                username: "anna.verdi".into(),
+                password: "un'altra password lunga".into(),
+                ruolo: "STANDARD".into(),
+                comune_id: utente_del_comune.then_some(comune_id),
+                ente_id: Some(ente_id),
+                codice_utente: "AV01".into(),
+            },
+            a,
+        )
+        .await
+        .unwrap();
+    Base {
+        comune_id,
+        ente_id,
+        convenzione_id,
+        utente_id,
+    }
+}
+
 pub async fn base(s: &Store) -> Base {
     use domain::ambito::Ambito;
     use domain::gruppi::GruppoCampi;
