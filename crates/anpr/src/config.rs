@@ -379,7 +379,7 @@ fn purposes(t: &Table) -> Result<BTreeMap<Servizio, String>, ErroreConfig> {
     Ok(out)
 }
 
-fn quotas(t: &Table) -> Result<BTreeMap<Servizio, u64>, ErroreConfig> {
+pub(crate) fn quotas(t: &Table) -> Result<BTreeMap<Servizio, u64>, ErroreConfig> {
     let mut out = BTreeMap::new();
     for (codice, v) in sottotabella(t, "quotas")?.into_iter().flatten() {
         let s = servizio("quotas", codice)?;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod piano;
 pub mod quota;
 pub mod risposta;
+pub mod scadenze;
 pub mod security;
 pub mod servizi;
 pub mod types;

@@ -33,6 +33,11 @@ pub async fn esegui(g: &Globali, comando: AdminComando) -> anyhow::Result<ExitCo
         AdminComando::Profilo {
             comando: AdminProfiloComando::Set(a),
         } => profilo_set(g, a).await,
+        AdminComando::Comune {
+            comando: AdminComuneComando::Update(a),
+        } => crate::manutenzione::comune_update(g, a).await,
+        AdminComando::Backup { out } => crate::manutenzione::backup(g, &out).await,
+        AdminComando::RotateFileKey => crate::manutenzione::ruota_chiave_file(g).await,
     }
 }
 

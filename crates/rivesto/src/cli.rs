@@ -39,7 +39,15 @@ pub struct Globali {
     /// The master key file (32 random bytes); default `<data-dir>/master.key`.
     #[arg(long, global = true, env = "RIVESTO_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
-    #[arg(long, global = true, value_enum, default_value = "text")]
+    /// Log lines on stderr: text, or one JSON object per line with the request id (web) and
+    /// the richiesta id (worker). The level comes from RIVESTO_LOG (default warn).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "RIVESTO_LOG_FORMAT",
+        default_value = "text"
+    )]
     pub log_format: LogFormat,
 }
 
@@ -97,6 +105,22 @@ pub enum Comando {
     Bench {
         #[command(subcommand)]
         comando: BenchComando,
+    },
+    /// Generated documentation (for the maintainers).
+    #[command(hide = true)]
+    Doc {
+        #[command(subcommand)]
+        comando: DocComando,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DocComando {
+    /// The configuration reference: on stdout, or into the generated section of a file.
+    Config {
+        /// Rewrites the section between the markers of this file (docs/configuration.md).
+        #[arg(long, value_name = "FILE")]
+        write: Option<PathBuf>,
     },
 }
 
@@ -174,6 +198,14 @@ pub struct WorkerArgs {
     /// Rows of one Comune looked up at the same time, toward ANPR.
     #[arg(long, env = "RIVESTO_WORKER_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
+    /// On SIGTERM or Ctrl-C: seconds the rows in flight (and, for serve, the HTTP requests in
+    /// flight) may take to finish; then the rows still held are given back to the queue.
+    #[arg(long, env = "RIVESTO_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_timeout_secs: u64,
+    /// Serves Prometheus metrics at http://ADDR/metrics, on a listener of its own (keep it
+    /// off the public network). Off when absent.
+    #[arg(long, env = "RIVESTO_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Args, Debug)]
@@ -260,12 +292,36 @@ pub enum AdminComando {
         #[command(subcommand)]
         comando: AdminProfiloComando,
     },
+    /// SQLite only: a consistent copy of the live database (VACUUM INTO) into a new file. On
+    /// PostgreSQL use pg_dump (docs/deployment-postgres.md).
+    Backup {
+        /// The copy to write; an existing file is never overwritten.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// A new age identity for the result files written from now on; the previous ones stay
+    /// (encrypted with the master key) so existing files can still be downloaded.
+    RotateFileKey,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum AdminComuneComando {
     /// Creates a Comune and imports its onboarding file (anpr.toml) with the key files it names.
     Add(ComuneAddArgs),
+    /// Replaces a Comune's onboarding file and key files (e.g. a new ANPR key pair); the
+    /// workers use it from their next chunk.
+    Update(ComuneUpdateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ComuneUpdateArgs {
+    /// ISTAT code of the Comune, 6 digits.
+    #[arg(long)]
+    pub istat: String,
+    /// The new onboarding file; the key files it names are imported, encrypted with the
+    /// master key.
+    #[arg(long)]
+    pub config: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -582,10 +638,74 @@ pub enum BenchComando {
         #[arg(long, default_value_t = 1_000_000)]
         rows: u64,
     },
+    /// A request of N CF subjects uploaded, approved, processed against the simulator and
+    /// assembled, at zero latency then at --latency-ms; with the RS256 and minimal-client
+    /// floors, the target ratios and a 10-row request under silent consent.
+    E2e {
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
+        subjects: u32,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// The second scenario's simulator latency (0: only the zero-latency scenario).
+        #[arg(long, default_value_t = 100)]
+        latency_ms: u64,
+        /// Runs the simulator as a child `rivesto anpr-sim`: the peak memory is Rivesto's own.
+        #[arg(long)]
+        separate_sim: bool,
+        /// Rows the engine claims at a time.
+        #[arg(long, default_value_t = 640)]
+        chunk_size: i64,
+        /// C030 calls of the minimal client per scenario (0: not measured).
+        #[arg(long, default_value_t = 4_000)]
+        minimal_calls: u32,
+        /// Stops after the first scenario's upload (parse, validation, storage) and its peak
+        /// memory: the 1,000,000-row upload target without processing a million rows.
+        #[arg(long)]
+        upload_only: bool,
+    },
+    /// Web page and API status latency (p50/p99/max) with signed-in clients while a request
+    /// is processing against the simulator.
+    Web {
+        /// Subjects of the request processing meanwhile.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
+        subjects: u32,
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// How long the load runs.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Each client's pause between two of its requests.
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
+        #[arg(long, default_value_t = 100)]
+        latency_ms: u64,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 640)]
+        chunk_size: i64,
+    },
     /// Builds a fresh SQLite chain of valid entries, then times its verification (entries/s).
     Audit {
         #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
         entries: u64,
+    },
+    /// Scale-out on PostgreSQL: the same request processed by 1, 2 and 3 `rivesto worker`
+    /// processes on one database (a fresh one per run, in the cluster of --database-url,
+    /// dropped at the end), against the simulator in this process.
+    Scala {
+        #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
+        subjects: u32,
+        #[arg(long, default_value_t = 100)]
+        latency_ms: u64,
+        /// Each worker's --concurrency (default: the worker's own).
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+        concurrency: u64,
+        /// Each worker's --chunk-size (default: the worker's own).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        chunk_size: i64,
+        /// The worker counts to measure, comma separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+        workers: Vec<u32>,
     },
 }
 
@@ -618,6 +738,75 @@ pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
         Comando::Bench {
             comando: BenchComando::Audit { entries },
         } => crate::bench::audit(entries).await,
+        Comando::Bench {
+            comando:
+                BenchComando::Scala {
+                    subjects,
+                    latency_ms,
+                    concurrency,
+                    chunk_size,
+                    workers,
+                },
+        } => {
+            crate::bench::scala::scala(crate::bench::scala::ArgsScala {
+                url: g.database_url.clone(),
+                subjects,
+                latency_ms,
+                concurrency,
+                chunk_size,
+                workers,
+            })
+            .await
+        }
+        Comando::Bench {
+            comando:
+                BenchComando::E2e {
+                    subjects,
+                    concurrency,
+                    latency_ms,
+                    separate_sim,
+                    chunk_size,
+                    minimal_calls,
+                    upload_only,
+                },
+        } => {
+            crate::bench::e2e::e2e(crate::bench::e2e::ArgsE2e {
+                subjects,
+                concurrency,
+                latency_ms,
+                separate_sim,
+                chunk: chunk_size,
+                minimal_calls,
+                upload_only,
+            })
+            .await
+        }
+        Comando::Bench {
+            comando:
+                BenchComando::Web {
+                    subjects,
+                    clients,
+                    seconds,
+                    pause_ms,
+                    latency_ms,
+                    concurrency,
+                    chunk_size,
+                },
+        } => {
+            crate::bench::web::web(crate::bench::web::ArgsWeb {
+                subjects,
+                clients,
+                seconds,
+                latency_ms,
+                concurrency,
+                chunk: chunk_size,
+                pause_ms,
+            })
+            .await
+        }
+        Comando::Doc {
+            comando: DocComando::Config { write },
+        } => crate::riferimento::esegui(write),
     }
 }
 

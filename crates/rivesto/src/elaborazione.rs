@@ -22,6 +22,7 @@ pub fn opzioni(g: &Globali, a: &WorkerArgs) -> std::io::Result<OpzioniMotore> {
         durata_lease: std::time::Duration::from_secs(a.lease_secs),
         dimensione_blocco: a.chunk_size,
         concorrenza_per_comune: usize::try_from(a.concurrency).unwrap_or(8),
+        tempo_arresto: std::time::Duration::from_secs(a.shutdown_timeout_secs),
         ..OpzioniMotore::new(cartella_risultati(&g.data_dir)?)
     })
 }
@@ -30,16 +31,20 @@ pub async fn esegui(g: &Globali, a: &WorkerArgs) -> anyhow::Result<ExitCode> {
     let chiave = master_key(g)?;
     let store = apri_store(g).await?;
     let opzioni = opzioni(g, a)?;
-    eprintln!(
+    crate::logging::messaggio(&format!(
         "Worker {} avviato su {}; file di risposta in {}. Ctrl-C o SIGTERM per fermarlo.",
         opzioni.id_processo,
         crate::migrazione::url_visibile(&g.database_url),
         opzioni.cartella_file.display()
-    );
+    ));
+    let metriche = crate::metriche::avvia(a.metrics_listen, &store, master_key(g)?).await?;
     let motore = Motore::new(store.clone(), chiave, opzioni);
     motore.esegui_finche(arresto()).await;
+    if let Some(m) = metriche {
+        m.abort();
+    }
     store.chiudi().await;
-    eprintln!("Worker fermato.");
+    crate::logging::messaggio("Worker fermato.");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,8 +9,11 @@ mod demo;
 mod elaborazione;
 mod input;
 mod logging;
+mod manutenzione;
 mod memoria;
+mod metriche;
 mod migrazione;
+mod riferimento;
 mod segreti;
 mod servizio;
 mod sim;
@@ -36,7 +39,7 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::esegui(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("errore: {e:#}");
+            crate::logging::messaggio(&format!("errore: {e:#}"));
             ExitCode::from(2)
         }
     }

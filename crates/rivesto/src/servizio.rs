@@ -39,6 +39,20 @@ pub async fn esegui(g: &Globali, a: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(u) = &a.public_url {
         println!("URL pubblico: {u}");
     }
+    let metriche = crate::metriche::avvia(a.worker.metrics_listen, &store, master_key(g)?).await?;
+
+    // One signal handler; the web server, the worker and the bound below all wait on it.
+    let (ferma, fermato) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        crate::elaborazione::arresto().await;
+        let _ = ferma.send(true);
+    });
+    let arresto = move || {
+        let mut rx = fermato.clone();
+        async move {
+            let _ = rx.wait_for(|f| *f).await;
+        }
+    };
 
     let motore = if a.no_worker {
         println!("Worker non avviato (--no-worker): avviare `rivesto worker` a parte.");
@@ -50,25 +64,46 @@ pub async fn esegui(g: &Globali, a: ServeArgs) -> anyhow::Result<ExitCode> {
             "Worker {} avviato nello stesso processo.",
             motore.id_processo()
         );
+        let arresto_worker = arresto();
         Some(tokio::spawn(async move {
-            motore.esegui_finche(crate::elaborazione::arresto()).await;
+            motore.esegui_finche(arresto_worker).await;
         }))
     };
     // E-mail notifications (a no-op task without --smtp-url).
     let posta = web::notifiche::avvia_posta(app.stato.clone());
     let router = app.router();
-    let esito = match tls {
-        Some(tls) => {
-            web::server::servi_tls(listener, router, tls, crate::elaborazione::arresto()).await
+    let servizio = async {
+        match tls {
+            Some(tls) => web::server::servi_tls(listener, router, tls, arresto()).await,
+            None => web::server::servi(listener, router, arresto()).await,
         }
-        None => web::server::servi(listener, router, crate::elaborazione::arresto()).await,
+    };
+    // Requests in flight may end, within the bound; a client that keeps its request open
+    // (a stalled download) does not hold the process up past it.
+    let limite = std::time::Duration::from_secs(a.worker.shutdown_timeout_secs);
+    let scaduto = {
+        let arresto = arresto();
+        async move {
+            arresto.await;
+            tokio::time::sleep(limite).await;
+        }
+    };
+    let esito = tokio::select! {
+        e = servizio => e,
+        () = scaduto => {
+            tracing::warn!(secondi = limite.as_secs(), "richieste HTTP ancora aperte dopo il tempo di arresto: chiuse");
+            Ok(())
+        }
     };
     posta.abort();
+    if let Some(m) = metriche {
+        m.abort();
+    }
     if let Some(m) = motore {
         let _ = m.await;
     }
     store.chiudi().await;
     esito?;
-    eprintln!("Rivesto fermato.");
+    crate::logging::messaggio("Rivesto fermato.");
     Ok(ExitCode::SUCCESS)
 }

@@ -32,6 +32,9 @@ pub enum ErroreStore {
     RuoloNonValido(String),
     #[error("id di operazione esauriti: oltre 30 cifre")]
     IdEsauriti,
+    /// An operation this database engine does not offer (e.g. `VACUUM INTO` on PostgreSQL).
+    #[error("{0}")]
+    NonSupportato(&'static str),
 }
 
 impl ErroreStore {

@@ -58,6 +58,27 @@ impl Store {
         Ok(())
     }
 
+    /// [`completa_id_operazione`](Self::completa_id_operazione) for many calls in one
+    /// transaction: a chunk's calls are forgotten together once its outcomes are stored.
+    pub async fn completa_id_operazioni(&self, chiavi: &[String]) -> Result<(), ErroreStore> {
+        if chiavi.is_empty() {
+            return Ok(());
+        }
+        scrivi!(self, |tx| {
+            for blocco in chiavi.chunks(500) {
+                let mut q =
+                    sqlx::QueryBuilder::new("DELETE FROM id_operazione_chiamate WHERE chiave IN (");
+                let mut elenco = q.separated(", ");
+                for k in blocco {
+                    elenco.push_bind(k);
+                }
+                q.push(")");
+                q.build().execute(&mut *tx).await?;
+            }
+        });
+        Ok(())
+    }
+
     /// The persisted high-water mark.
     pub async fn id_operazione_massimo(&self) -> Result<u128, ErroreStore> {
         let testo: String = leggi!(self, |ex| {

@@ -20,6 +20,7 @@ pub mod id_operazione;
 pub mod jobs;
 mod migrazioni;
 pub mod notifiche;
+pub mod operativo;
 pub mod quote;
 pub mod registro;
 #[macro_use]
@@ -35,6 +36,9 @@ pub mod token_api;
 pub use audit::{Attore, Audit, EsitoVerifica, VoceAudit};
 pub use connessione::Store;
 pub use errore::ErroreStore;
-pub use migrazioni::{OpzioniMigrazione, RUOLO_RUNTIME_PREDEFINITO, migra};
+pub use migrazioni::{
+    OpzioniMigrazione, RUOLO_RUNTIME_PREDEFINITO, crea_database_postgres,
+    elimina_database_postgres, migra,
+};
 pub use segreti::{ChiaveMaestra, Segreto, genera_master_key};
 pub use tempo::{giorno_roma, limiti_giorno_roma};

@@ -238,6 +238,51 @@ async fn esegui_formattato(
     Ok(())
 }
 
+/// Creates an empty database `nome` in the PostgreSQL cluster of `url` (a role allowed to
+/// CREATE DATABASE) and returns its URL: the benches' and tests' throwaway databases.
+pub async fn crea_database_postgres(url: &str, nome: &str) -> Result<String, ErroreStore> {
+    let (pool, nuovo) = cluster(url, nome).await?;
+    esegui_formattato(&pool, "SELECT format('CREATE DATABASE %I', $1)", &[nome]).await?;
+    pool.close().await;
+    Ok(nuovo)
+}
+
+/// Drops the database `nome` of the cluster of `url`, ending its open connections.
+pub async fn elimina_database_postgres(url: &str, nome: &str) -> Result<(), ErroreStore> {
+    let (pool, _) = cluster(url, nome).await?;
+    esegui_formattato(
+        &pool,
+        "SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', $1)",
+        &[nome],
+    )
+    .await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// A one-connection pool on the cluster of `url`, and the URL of database `nome` in it.
+async fn cluster(url: &str, nome: &str) -> Result<(PgPool, String), ErroreStore> {
+    if !nome_valido(nome) {
+        return Err(ErroreStore::DatoNonValido {
+            campo: "nome del database",
+            motivo: format!("{nome:?}: ammessi a-z, 0-9, _"),
+        });
+    }
+    let mut nuovo =
+        url::Url::parse(url).map_err(|_| ErroreStore::UrlNonValido(senza_password(url)))?;
+    if !matches!(nuovo.scheme(), "postgres" | "postgresql") {
+        return Err(ErroreStore::UrlNonValido(senza_password(url)));
+    }
+    nuovo.set_path(&format!("/{nome}"));
+    let opzioni = PgConnectOptions::from_str(url)
+        .map_err(|_| ErroreStore::UrlNonValido(senza_password(url)))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(opzioni)
+        .await?;
+    Ok((pool, nuovo.to_string()))
+}
+
 async fn ruolo_runtime(pool: &PgPool, opzioni: &OpzioniMigrazione) -> Result<(), ErroreStore> {
     let ruolo = opzioni.ruolo_runtime.as_str();
     if !nome_valido(ruolo) {

@@ -150,6 +150,15 @@ const COLONNE_RICHIESTA: &str = "id, convenzione_id, utente_id, stato, sospesa_f
 
 /// 12 parameters per row: 6,000 per statement, below both engines' limits.
 const RIGHE_PER_INSERT: usize = 500;
+const INSERISCI_RIGHE: &str = "INSERT INTO righe (richiesta_id, numero, tipo, identificativo, \
+     riferimento, rilascio, motivo, duplicato_di, stato, esito, messaggio, identificativo_hmac) ";
+
+/// A piece of a request's rows for [`Store::crea_richiesta_a_flusso`].
+pub enum BloccoRighe {
+    Righe(Vec<NuovaRiga>),
+    /// Every row was sent: the request may be committed.
+    Fine,
+}
 
 pub(crate) const COLONNE_RIGA: &str = "id, richiesta_id, numero, tipo, identificativo, riferimento, \
     rilascio, motivo, duplicato_di, stato, esito, messaggio, id_operazioni, lease_proprietario, \
@@ -377,6 +386,93 @@ impl Store {
         }))
     }
 
+    /// [`crea_richiesta`](Self::crea_richiesta) with the rows arriving in pieces while the
+    /// parser still reads the file: memory holds a few pieces, not the whole request, and the
+    /// parsing overlaps the writing. All or nothing: the BOZZA is committed only on
+    /// [`BloccoRighe::Fine`]; a channel closed before it (the file was refused) stores nothing.
+    /// Returns the request's id and its rows.
+    pub async fn crea_richiesta_a_flusso(
+        &self,
+        r: &NuovaRichiesta,
+        mut righe: tokio::sync::mpsc::Receiver<BloccoRighe>,
+        attore: &Attore,
+    ) -> Result<(i64, u64), ErroreStore> {
+        let ora = self.adesso_ms();
+        Ok(scrivi!(self, |tx| {
+            let (comune, ente) = parti_convenzione!(tx, r.convenzione_id);
+            let id: i64 = sqlx::query(
+                "UPDATE id_richieste SET ultimo = ultimo + 1 WHERE unico = 1 RETURNING ultimo",
+            )
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            sqlx::query(
+                "INSERT INTO richieste (id, convenzione_id, utente_id, stato, motivo, \
+                 data_riferimento, snapshot, creata_ms, aggiornata_ms) \
+                 VALUES ($7, $1, $2, 'BOZZA', $3, $4, $5, $6, $6)",
+            )
+            .bind(r.convenzione_id)
+            .bind(r.utente_id)
+            .bind(&r.motivo)
+            .bind(&r.data_riferimento)
+            .bind(r.snapshot.to_string())
+            .bind(ora)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let mut n = 0u64;
+            loop {
+                let blocco = match righe.recv().await {
+                    Some(BloccoRighe::Righe(b)) => b,
+                    Some(BloccoRighe::Fine) => break,
+                    // Dropping `tx` rolls the whole request back.
+                    None => {
+                        return Err(ErroreStore::DatoNonValido {
+                            campo: "righe",
+                            motivo: "caricamento interrotto prima della fine".into(),
+                        });
+                    }
+                };
+                for pezzo in blocco.chunks(RIGHE_PER_INSERT) {
+                    let mut q = sqlx::QueryBuilder::new(INSERISCI_RIGHE);
+                    q.push_values(pezzo, |mut b, riga| {
+                        let hash = self.chiave_hmac().map(|k| {
+                            crate::conservazione::hmac_normalizzato(
+                                k,
+                                riga.tipo,
+                                &riga.identificativo,
+                            )
+                        });
+                        let stato = match riga.esito {
+                            Some(_) => stato_riga::FINALE,
+                            None => stato_riga::DA_ELABORARE,
+                        };
+                        b.push_bind(id)
+                            .push_bind(riga.numero)
+                            .push_bind(riga.tipo.as_str())
+                            .push_bind(riga.identificativo.clone())
+                            .push_bind(riga.riferimento.clone())
+                            .push_bind(riga.rilascio.clone())
+                            .push_bind(riga.motivo.clone())
+                            .push_bind(riga.duplicato_di)
+                            .push_bind(stato)
+                            .push_bind(riga.esito.map(Esito::as_str))
+                            .push_bind(riga.messaggio.clone())
+                            .push_bind(hash);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                n += blocco.len() as u64;
+            }
+            let audit = Audit::nuovo(attore, format!("richiesta:{id}"), "RICHIESTA_CREATA")
+                .con_comune(comune)
+                .con_ente(ente)
+                .con_dettagli(json!({"convenzione_id": r.convenzione_id, "righe": n}));
+            tx.appendi_audit(&audit).await?;
+            (id, n)
+        }))
+    }
+
     pub async fn richiesta(&self, id: i64) -> Result<Richiesta, ErroreStore> {
         let sql = format!("SELECT {COLONNE_RICHIESTA} FROM richieste WHERE id = $1");
         leggi!(self, |ex| {
@@ -495,7 +591,10 @@ impl Store {
     }
 
     /// Sets (`Some`) or clears (`None`) the `sospesa` flag of a running request, with the
-    /// reason the UI shows.
+    /// reason the UI shows. A flag that already has this value is left alone, with no audit
+    /// entry: several workers meet the same exhausted quota at once (in one process or in
+    /// many), and the request is suspended once. The check is part of the UPDATE, so two
+    /// processes racing cannot both see the old value.
     pub async fn sospendi_richiesta(
         &self,
         id: i64,
@@ -509,18 +608,26 @@ impl Store {
             "RICHIESTA_RIPRESA"
         };
         scrivi!(self, |tx| {
-            let convenzione_id: i64 = sqlx::query(
+            let cambiata = sqlx::query(
                 "UPDATE richieste SET sospesa_fino_a_ms = $1, motivo_sospensione = $2, \
-                 aggiornata_ms = $3 WHERE id = $4 RETURNING convenzione_id",
+                 aggiornata_ms = $3 WHERE id = $4 AND sospesa_fino_a_ms IS DISTINCT FROM $1 \
+                 RETURNING convenzione_id",
             )
             .bind(fino_a_ms)
             .bind(motivo)
             .bind(self.adesso_ms())
             .bind(id)
             .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| ErroreStore::non_trovato(format!("richiesta {id}")))?
-            .try_get(0)?;
+            .await?;
+            let Some(cambiata) = cambiata else {
+                sqlx::query("SELECT 1 FROM richieste WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| ErroreStore::non_trovato(format!("richiesta {id}")))?;
+                return Ok(());
+            };
+            let convenzione_id: i64 = cambiata.try_get(0)?;
             let (comune, ente) = parti_convenzione!(tx, convenzione_id);
             let audit = Audit::nuovo(attore, format!("richiesta:{id}"), azione)
                 .con_comune(comune)

@@ -197,6 +197,100 @@ impl Store {
             .transpose()
     }
 
+    /// Replaces the secret `nome` with `nuovo` and keeps the previous value under
+    /// `ritirato` (re-encrypted for that name), with an audit entry, in one transaction.
+    /// Nothing is kept when `nome` did not exist yet.
+    pub async fn ruota_segreto(
+        &self,
+        nome: &str,
+        ritirato: &str,
+        nuovo: &[u8],
+        chiave: &ChiaveMaestra,
+        attore: &crate::Attore,
+    ) -> Result<(), ErroreStore> {
+        use crate::audit::ConnessioneAudit as _;
+        let precedente = self.segreto(nome, chiave).await?;
+        let nuovo_cifrato = chiave.cifra(&contesto_segreto(nome), nuovo)?;
+        let ritirato_cifrato = precedente
+            .map(|p| chiave.cifra(&contesto_segreto(ritirato), p.esponi()))
+            .transpose()?;
+        // Names only: the values never reach the archive.
+        let audit = crate::Audit::nuovo(attore, format!("segreto:{nome}"), "SEGRETO_RUOTATO")
+            .con_dettagli(serde_json::json!({"segreto": nome, "precedente": ritirato}));
+        let ora = self.adesso_ms();
+        scrivi!(self, |tx| {
+            if let Some(c) = &ritirato_cifrato {
+                sqlx::query(
+                    "INSERT INTO segreti (nome, valore_cifrato, creato_ms) VALUES ($1, $2, $3)",
+                )
+                .bind(ritirato)
+                .bind(c)
+                .bind(ora)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query(
+                "INSERT INTO segreti (nome, valore_cifrato, creato_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (nome) DO UPDATE SET valore_cifrato = excluded.valore_cifrato, \
+                 creato_ms = excluded.creato_ms",
+            )
+            .bind(nome)
+            .bind(&nuovo_cifrato)
+            .bind(ora)
+            .execute(&mut *tx)
+            .await?;
+            tx.appendi_audit(&audit).await?;
+        });
+        Ok(())
+    }
+
+    /// The stored secrets whose name starts with `prefisso`, decrypted, oldest first.
+    pub async fn segreti_con_prefisso(
+        &self,
+        prefisso: &str,
+        chiave: &ChiaveMaestra,
+    ) -> Result<Vec<(String, Segreto)>, ErroreStore> {
+        let righe: Vec<(String, Vec<u8>)> = leggi!(self, |ex| {
+            sqlx::query(
+                "SELECT nome, valore_cifrato FROM segreti WHERE substr(nome, 1, $1) = $2 \
+                 ORDER BY creato_ms, nome",
+            )
+            .bind(i32::try_from(prefisso.len()).unwrap_or(i32::MAX))
+            .bind(prefisso)
+            .fetch_all(ex)
+            .await?
+            .into_iter()
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, _>>()?
+        });
+        righe
+            .into_iter()
+            .map(|(n, c)| Ok((n.clone(), chiave.decifra(&contesto_segreto(&n), &c)?)))
+            .collect()
+    }
+
+    /// SQLite only: a consistent copy of the live database into `destinazione` (`VACUUM
+    /// INTO`), while other connections keep reading and writing.
+    pub async fn copia_sqlite(&self, destinazione: &Path) -> Result<(), ErroreStore> {
+        match &self.motore {
+            crate::connessione::Motore::Sqlite(s) => {
+                let percorso = destinazione.to_str().ok_or_else(|| ErroreStore::Io {
+                    percorso: destinazione.display().to_string(),
+                    motivo: "percorso non in UTF-8".into(),
+                })?;
+                sqlx::query("VACUUM INTO $1")
+                    .bind(percorso)
+                    .execute(&s.lettura)
+                    .await?;
+                Ok(())
+            }
+            crate::connessione::Motore::Postgres(_) => Err(ErroreStore::NonSupportato(
+                "la copia con VACUUM INTO è solo per SQLite: su PostgreSQL usare pg_dump \
+                 (docs/deployment-postgres.md, «Backup e ripristino»)",
+            )),
+        }
+    }
+
     /// The HMAC key for identifiers (32 random bytes), generated on first use.
     pub async fn chiave_hmac_identificativi(
         &self,

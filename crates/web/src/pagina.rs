@@ -19,6 +19,8 @@ pub struct Pagina {
     pub demo: bool,
     /// A one-line confirmation shown above the content ("Richiesta inviata").
     pub avviso: Option<String>,
+    /// The expiry banner: only for the TOP users of a Comune (see [`crate::scadenze`]).
+    pub scadenze: Vec<crate::scadenze::AvvisoScadenza>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +37,10 @@ impl Pagina {
     pub async fn per(stato: &StatoApp, u: &UtenteConnesso) -> Pagina {
         let appartenenza = appartenenza(stato, &u.utente).await;
         let notifiche_non_lette = crate::notifiche::non_lette(stato, u.utente.id).await;
+        let scadenze = match u.utente.comune_id {
+            Some(c) if u.utente.ruolo == "TOP" => crate::scadenze::avvisi(stato, c).await,
+            _ => Vec::new(),
+        };
         Pagina {
             utente: Some(UtenteMenu {
                 username: u.utente.username.clone(),
@@ -45,6 +51,7 @@ impl Pagina {
             notifiche_non_lette,
             demo: stato.config.demo,
             avviso: None,
+            scadenze,
         }
     }
 

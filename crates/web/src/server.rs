@@ -6,7 +6,8 @@ use crate::stato::StatoApp;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 
-/// Every route. Order of layers (outermost first): security headers, session, CSRF.
+/// Every route. Order of layers (outermost first): the latency metric, request id and its log
+/// span, security headers, session, CSRF.
 pub fn router(stato: StatoApp) -> Router {
     Router::new()
         .merge(crate::auth::rotte())
@@ -17,6 +18,9 @@ pub fn router(stato: StatoApp) -> Router {
         .merge(crate::statistiche::rotte())
         .merge(crate::api::rotte())
         .merge(crate::statici::rotte())
+        .merge(crate::salute::rotte())
+        // After routing: hands the matched route template to the latency metric.
+        .route_layer(axum::middleware::from_fn(crate::metriche::segna_rotta))
         .fallback(|| async { ErroreWeb::NonTrovato })
         .layer(from_fn_with_state(
             stato.clone(),
@@ -27,6 +31,10 @@ pub fn router(stato: StatoApp) -> Router {
             stato.clone(),
             crate::auth::intestazioni::aggiungi,
         ))
+        // Outermost, so that every log line of the request carries its id.
+        .layer(axum::middleware::from_fn(crate::traccia::traccia))
+        // The latency histogram times all of the above.
+        .layer(axum::middleware::from_fn(crate::metriche::misura))
         .with_state(stato)
 }
 

@@ -35,6 +35,47 @@ pub async fn identita_file(
     Ok(IdentitaFile::da_testo(&testo)?)
 }
 
+/// The names under which rotated-out identities are kept (followed by the rotation time).
+pub const PREFISSO_IDENTITA_RITIRATA: &str = "identita_file_age_ritirata_";
+
+/// Every identity that may open a result file: the current one first, then the retired ones.
+pub async fn identita_file_tutte(
+    store: &Store,
+    chiave: &ChiaveMaestra,
+) -> Result<Vec<IdentitaFile>, ErroreWorker> {
+    let mut tutte = vec![identita_file(store, chiave).await?];
+    for (_, s) in store
+        .segreti_con_prefisso(PREFISSO_IDENTITA_RITIRATA, chiave)
+        .await?
+    {
+        tutte.push(IdentitaFile::da_testo(&String::from_utf8_lossy(
+            s.esponi(),
+        ))?);
+    }
+    Ok(tutte)
+}
+
+/// A new identity for the files written from now on; the previous one is kept (retired)
+/// for the files it encrypted. Returns the new public key (`age1…`).
+pub async fn ruota_identita_file(
+    store: &Store,
+    chiave: &ChiaveMaestra,
+    attore: &Attore,
+) -> Result<String, ErroreWorker> {
+    let nuova = IdentitaFile::genera();
+    let ritirata = format!("{PREFISSO_IDENTITA_RITIRATA}{}", store.adesso_ms());
+    store
+        .ruota_segreto(
+            SEGRETO_IDENTITA_FILE,
+            &ritirata,
+            nuova.esporta_segreto().as_bytes(),
+            chiave,
+            attore,
+        )
+        .await?;
+    Ok(nuova.destinatario().to_string())
+}
+
 impl Motore {
     /// Writes the files of a request that is ending `per` COMPLETATA, FALLITA or ANNULLATA,
     /// then (for COMPLETATA) completes it. Safe to run again: a file already recorded with the

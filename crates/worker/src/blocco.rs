@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use store::richieste::{EsitoRiga, Riga, stato};
 use store::{Attore, Audit, ErroreStore};
+use tracing::Instrument as _;
 
 /// What is the same for every row of a request.
 struct Contesto {
@@ -35,6 +36,8 @@ struct Contesto {
     motivo: String,
     /// Set when a row stopped the request: rows not yet started are not sent.
     fermata: AtomicBool,
+    /// When this chunk's rows were claimed: their latency runs from here to the stored outcome.
+    reclamate: std::time::Instant,
 }
 
 /// Stops the heartbeat when the chunk ends, however it ends.
@@ -68,6 +71,7 @@ impl Motore {
                 None,
             )
             .await?;
+        let reclamate = std::time::Instant::now();
         let mut fatto = LavoroSvolto::default();
         let mut per_richiesta: BTreeMap<i64, Vec<Riga>> = BTreeMap::new();
         for r in righe {
@@ -78,7 +82,11 @@ impl Motore {
         let battito = Battito(self.battito(tutte));
         for (richiesta_id, righe) in per_richiesta {
             let ids: Vec<i64> = righe.iter().map(|r| r.id).collect();
-            let esito = self.elabora_richiesta(richiesta_id, righe).await;
+            let span = tracing::info_span!("richiesta", richiesta_id);
+            let esito = self
+                .elabora_richiesta(richiesta_id, righe, reclamate)
+                .instrument(span)
+                .await;
             match esito {
                 Ok(l) => fatto.somma(l),
                 Err(e) => {
@@ -117,6 +125,7 @@ impl Motore {
         &self,
         richiesta_id: i64,
         righe: Vec<Riga>,
+        reclamate: std::time::Instant,
     ) -> Result<LavoroSvolto, ErroreWorker> {
         let proprietario = self.opzioni.id_processo.clone();
         let ids: Vec<i64> = righe.iter().map(|r| r.id).collect();
@@ -128,7 +137,7 @@ impl Motore {
             self.store.rilascia_righe(&ids, &proprietario).await?;
             return Ok(rilascia(ids.len()));
         }
-        let ctx = match self.contesto(richiesta_id).await {
+        let ctx = match self.contesto(richiesta_id, reclamate).await {
             Ok(c) => Arc::new(c),
             Err(e) if configurazione(&e) => {
                 self.store.rilascia_righe(&ids, &proprietario).await?;
@@ -170,7 +179,11 @@ impl Motore {
         }
     }
 
-    async fn contesto(&self, richiesta_id: i64) -> Result<Contesto, ErroreWorker> {
+    async fn contesto(
+        &self,
+        richiesta_id: i64,
+        reclamate: std::time::Instant,
+    ) -> Result<Contesto, ErroreWorker> {
         let r = self.store.richiesta(richiesta_id).await?;
         let ist = Istantanea::da_json(richiesta_id, &r.snapshot)?;
         let conv = self.store.convenzione(r.convenzione_id).await?;
@@ -195,6 +208,7 @@ impl Motore {
             motivo: r.motivo,
             client,
             fermata: AtomicBool::new(false),
+            reclamate,
         })
     }
 
@@ -217,10 +231,14 @@ impl Motore {
             let ctx = ctx.clone();
             let riga = riga.clone();
             let semaforo = semaforo.clone();
-            set.spawn(async move {
-                let _permesso = semaforo.acquire_owned().await;
-                (i, esegui_riga(ctx, riga).await)
-            });
+            set.spawn(
+                async move {
+                    let _permesso = semaforo.acquire_owned().await;
+                    (i, esegui_riga(ctx, riga).await)
+                }
+                // The row's log lines keep the request's span (its `richiesta_id`).
+                .in_current_span(),
+            );
         }
         while let Some(r) = set.join_next().await {
             match r {
@@ -264,6 +282,12 @@ impl Motore {
         }
         self.store.completa_duplicati(ctx.richiesta_id).await?;
         fatto.job += timer::verifica_completamento(self, ctx.richiesta_id).await?;
+        tracing::info!(
+            righe = righe.len(),
+            finali = fatto.righe_finali,
+            rilasciate = fatto.righe_rilasciate,
+            "blocco di righe elaborato"
+        );
         Ok(fatto)
     }
 
@@ -287,15 +311,18 @@ impl Motore {
             .await?
             .registra_esiti(proprietario, &sm.esiti, Some(&audit), &self.chiave)
             .await?;
+        crate::metriche::righe(&sm.esiti, &registrate);
+        self.latenze
+            .registra(ctx.reclamate.elapsed(), registrate.len() as u64);
         // Only now may the calls' ids be forgotten: redone before this point, a call reuses
         // its id and ANPR replays its answer.
-        for (riga_id, chiavi_riga) in &sm.chiavi {
-            if registrate.contains(riga_id) {
-                for k in chiavi_riga {
-                    self.store.completa_id_operazione(k).await?;
-                }
-            }
-        }
+        let chiavi: Vec<String> = sm
+            .chiavi
+            .iter()
+            .filter(|(riga_id, _)| registrate.contains(riga_id))
+            .flat_map(|(_, chiavi_riga)| chiavi_riga.iter().cloned())
+            .collect();
+        self.store.completa_id_operazioni(&chiavi).await?;
         Ok(registrate.len())
     }
 

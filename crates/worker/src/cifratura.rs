@@ -211,6 +211,16 @@ pub fn decifra(
     identita: &IdentitaFile,
     uscita: &mut impl Write,
 ) -> Result<(u64, String), ErroreCifratura> {
+    decifra_con(cifrato, std::slice::from_ref(identita), uscita)
+}
+
+/// As [`decifra`], with any of several identities: the current one and those retired by a
+/// key rotation, so files written before the rotation still open.
+pub fn decifra_con(
+    cifrato: &Path,
+    identita: &[IdentitaFile],
+    uscita: &mut impl Write,
+) -> Result<(u64, String), ErroreCifratura> {
     let non_decifrabile = |dettaglio: String| ErroreCifratura::Decifratura {
         percorso: cifrato.to_path_buf(),
         dettaglio,
@@ -218,7 +228,7 @@ pub fn decifra(
     let f = File::open(cifrato).map_err(io_err("apertura", cifrato))?;
     let mut lettore = age::Decryptor::new_buffered(BufReader::with_capacity(64 * 1024, f))
         .map_err(|e| non_decifrabile(e.to_string()))?
-        .decrypt([&identita.0 as &dyn age::Identity].into_iter())
+        .decrypt(identita.iter().map(|i| &i.0 as &dyn age::Identity))
         .map_err(|e| non_decifrabile(e.to_string()))?;
     let mut hash = Sha256::new();
     let mut byte = 0u64;

@@ -14,6 +14,8 @@ pub mod cifratura;
 mod errore;
 pub mod invio;
 pub mod istantanea;
+pub mod latenze;
+pub mod metriche;
 mod motore;
 pub mod rivestizione;
 pub mod stima;
@@ -21,7 +23,7 @@ pub mod stima_richiesta;
 pub mod timer;
 
 pub use accesso::{OpzioniAccesso, client_con, client_per_comune};
-pub use assemblaggio::identita_file;
+pub use assemblaggio::{identita_file, identita_file_tutte, ruota_identita_file};
 pub use errore::ErroreWorker;
 pub use istantanea::Istantanea;
 pub use motore::{LavoroSvolto, Motore, OpzioniMotore};

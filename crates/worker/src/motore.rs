@@ -35,6 +35,9 @@ pub struct OpzioniMotore {
     pub pausa_inattivo: Duration,
     /// The timers' scan of requests (silent consent, expiry, resumes) runs at most this often.
     pub intervallo_timer: Duration,
+    /// On stop, how long the pass in progress may take to finish; past it the pass is dropped
+    /// and this process's leases are released.
+    pub tempo_arresto: Duration,
 }
 
 impl OpzioniMotore {
@@ -47,8 +50,11 @@ impl OpzioniMotore {
             cartella_file: cartella_file.into(),
             orologio: Arc::new(OrologioSistema),
             politica: PoliticaRitentativi::default(),
-            pausa_inattivo: Duration::from_secs(1),
+            // Short enough that a small request starts promptly (issue 8: 10 rows in 1 s plus
+            // two ANPR latencies); an idle pass is three small indexed queries.
+            pausa_inattivo: Duration::from_millis(250),
             intervallo_timer: Duration::from_secs(5),
+            tempo_arresto: Duration::from_secs(30),
         }
     }
 }
@@ -113,6 +119,8 @@ pub struct Motore {
     /// `store` with the HMAC key for identifiers, which outcomes need for their keyed hashes
     /// (see [`Motore::store_archivio`]).
     con_chiave_hmac: tokio::sync::OnceCell<Store>,
+    /// Claim-to-outcome time of the rows this process stored (`rivesto bench`).
+    pub(crate) latenze: Arc<crate::latenze::IstogrammaLatenze>,
 }
 
 impl Motore {
@@ -130,6 +138,7 @@ impl Motore {
             ultima_scansione: Mutex::new(None),
             accodati: Mutex::new(HashSet::new()),
             con_chiave_hmac: tokio::sync::OnceCell::new(),
+            latenze: Arc::default(),
         }
     }
 
@@ -154,6 +163,11 @@ impl Motore {
         &self.opzioni.id_processo
     }
 
+    /// Per-row latency of the rows this engine stored, from their claim to their outcome.
+    pub fn latenze(&self) -> &Arc<crate::latenze::IstogrammaLatenze> {
+        &self.latenze
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -175,19 +189,36 @@ impl Motore {
         let mut fatto = LavoroSvolto::default();
         if self.scansione_dovuta() {
             self.scansiona().await?;
+        } else {
+            self.scansiona_nuove_in_attesa().await?;
         }
         fatto.somma(self.esegui_job_dovuti().await?);
         fatto.somma(self.elabora_blocco().await?);
         Ok(fatto)
     }
 
-    /// Runs passes until `arresto` completes; the pass in progress is finished first, so no
-    /// lease is left to expire. Errors are logged and the loop goes on after a pause: a
-    /// database or network outage must not stop the worker.
+    /// Runs passes until `arresto` completes. A pass in progress then gets
+    /// `tempo_arresto` to finish (its rows get their outcomes); past that it is dropped and
+    /// every lease this process holds is released, so other workers take the rows over at once
+    /// (their ANPR operation ids are kept, so a redone call is replayed, not repeated). Errors
+    /// are logged and the loop goes on after a pause: a database or network outage must not
+    /// stop the worker.
     pub async fn esegui_finche(&self, arresto: impl Future<Output = ()>) {
         tokio::pin!(arresto);
         loop {
-            let attesa = match self.passo().await {
+            let mut passo = Box::pin(self.passo());
+            let esito = tokio::select! {
+                biased;
+                r = &mut passo => r,
+                () = &mut arresto => {
+                    let finito = tokio::time::timeout(self.opzioni.tempo_arresto, &mut passo).await;
+                    drop(passo);
+                    self.concludi_arresto(finito.is_ok()).await;
+                    return;
+                }
+            };
+            drop(passo);
+            let attesa = match esito {
                 Ok(l) if !l.nulla() => Duration::ZERO,
                 Ok(_) => self.opzioni.pausa_inattivo,
                 Err(e) => {
@@ -200,6 +231,32 @@ impl Motore {
                 () = &mut arresto => break,
                 () = tokio::time::sleep(attesa) => {}
             }
+        }
+        self.concludi_arresto(true).await;
+    }
+
+    /// Releases whatever this process still holds (after a dropped pass, or a pass that ended
+    /// in an error and left rows under lease).
+    async fn concludi_arresto(&self, passo_finito: bool) {
+        if !passo_finito {
+            tracing::warn!(
+                secondi = self.opzioni.tempo_arresto.as_secs(),
+                "lavoro in corso non concluso entro il tempo di arresto: rilascio i lease"
+            );
+        }
+        match self
+            .store
+            .rilascia_lease_di(&self.opzioni.id_processo)
+            .await
+        {
+            Ok((0, 0)) => {}
+            Ok((righe, job)) => {
+                tracing::info!(righe, job, "lease rilasciati all'arresto");
+            }
+            Err(e) => tracing::error!(
+                errore = %e,
+                "rilascio dei lease all'arresto non riuscito: scadranno da soli"
+            ),
         }
     }
 

@@ -102,6 +102,7 @@ async fn passi(client: &PdndClient, riga: &Riga<'_>, r: &mut EsitoRiga) -> Resul
         };
         let chiave = format!("{}:{}", riga.chiave, passo.servizio);
         let contesto = contesto_per(riga, passo.servizio);
+        let inizio = std::time::Instant::now();
         let risposta = client
             .chiama(
                 passo.servizio,
@@ -110,8 +111,9 @@ async fn passi(client: &PdndClient, riga: &Riga<'_>, r: &mut EsitoRiga) -> Resul
                 &contesto,
                 &chiave,
             )
-            .await
-            .map_err(errore_riga)?;
+            .await;
+        crate::metriche::chiamata(passo.servizio, &risposta, inizio.elapsed());
+        let risposta = risposta.map_err(errore_riga)?;
         r.chiamate.push(ChiamataSvolta {
             servizio: passo.servizio,
             id_operazione_client: risposta.id_operazione_client.to_string(),

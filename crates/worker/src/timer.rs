@@ -18,6 +18,7 @@ use store::audit_checkpoint::INTERVALLO_PERIODICO_MS;
 use store::jobs::{Job, NuovoJob};
 use store::richieste::{Richiesta, stato};
 use store::{Attore, ErroreStore, Store};
+use tracing::Instrument as _;
 
 pub const JOB_SILENZIO_ASSENSO: &str = "silenzio-assenso";
 pub const JOB_RIPRESA_QUOTA: &str = "ripresa-quota";
@@ -277,6 +278,32 @@ impl Motore {
         }
     }
 
+    /// Between full scans, the requests waiting for approval that this process has not seen
+    /// yet: a silent consent with no delay then starts within one idle pause, not one scan
+    /// interval. One query when nothing is new; the full scan still revisits every request.
+    pub(crate) async fn scansiona_nuove_in_attesa(&self) -> Result<(), ErroreWorker> {
+        for r in self
+            .store
+            .richieste_in_stato(stato::IN_ATTESA_CONVALIDA, 500)
+            .await?
+        {
+            let chiave = format!("in_attesa:{}", r.id);
+            let vista = self
+                .accodati
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&chiave);
+            if !vista {
+                self.in_attesa(&r).await?;
+                self.accodati
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(chiave);
+            }
+        }
+        Ok(())
+    }
+
     async fn in_attesa(&self, r: &Richiesta) -> Result<(), ErroreWorker> {
         let ora = self.adesso_ms();
         let conv = self.store.convenzione(r.convenzione_id).await?;
@@ -334,12 +361,18 @@ impl Motore {
             else {
                 break;
             };
-            let esito = self.esegui_job(&job).await;
+            let span = match job.payload["richiesta_id"].as_i64() {
+                Some(richiesta_id) => tracing::info_span!("job", tipo = %job.tipo, richiesta_id),
+                None => tracing::info_span!("job", tipo = %job.tipo),
+            };
+            let esito = self.esegui_job(&job).instrument(span.clone()).await;
             let (errore, riprova) = match &esito {
                 Ok(None) => (None, None),
                 Ok(Some(quando)) => (None, Some(*quando)),
                 Err(e) => {
-                    tracing::error!(job = job.id, tipo = %job.tipo, errore = %e, "job non riuscito");
+                    span.in_scope(
+                        || tracing::error!(job = job.id, errore = %e, "job non riuscito"),
+                    );
                     // Retried with a growing pause; a handler is safe to run again.
                     let pausa = 10_000 * job.tentativi.clamp(1, 360);
                     (Some(e.to_string()), Some(self.adesso_ms() + pausa))
@@ -348,6 +381,9 @@ impl Motore {
             self.store
                 .concludi_job(job.id, &proprietario, errore.as_deref(), riprova)
                 .await?;
+            if errore.is_none() {
+                span.in_scope(|| tracing::info!(job = job.id, "job eseguito"));
+            }
             fatto.job += 1;
         }
         Ok(fatto)

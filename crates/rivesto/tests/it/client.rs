@@ -12,9 +12,9 @@ use web::{Applicazione, ConfigWeb, StatoApp};
 
 const VARIABILE: &str = "RIVESTO_TEST_TOKEN_CLIENT";
 
-struct Ambiente {
-    url: String,
-    stato: StatoApp,
+pub(crate) struct Ambiente {
+    pub(crate) url: String,
+    pub(crate) stato: StatoApp,
     cartella: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
     worker: tokio::task::JoinHandle<()>,
@@ -29,7 +29,7 @@ impl Drop for Ambiente {
 }
 
 /// The web app with the demo's world and a running worker, on 127.0.0.1:0, with the real clock.
-async fn avvia() -> Ambiente {
+pub(crate) async fn avvia() -> Ambiente {
     let cartella = tempfile::tempdir().unwrap();
     let listener_sim = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let indirizzo_sim = listener_sim.local_addr().unwrap();
@@ -95,7 +95,7 @@ async fn avvia() -> Ambiente {
 
 impl Ambiente {
     /// A token of `username`, stored as the profile page stores it.
-    async fn token(&self, username: &str) -> String {
+    pub(crate) async fn token(&self, username: &str) -> String {
         let s = &self.stato.store;
         let u = s.utente_per_username(username).await.unwrap().unwrap();
         let token = web::api::token::genera_token();
@@ -116,19 +116,19 @@ impl Ambiente {
     }
 
     /// The opaque id of `username`'s only convention.
-    async fn convenzione(&self, username: &str) -> String {
+    pub(crate) async fn convenzione(&self, username: &str) -> String {
         let s = &self.stato.store;
         let u = s.utente_per_username(username).await.unwrap().unwrap();
         let conv = s.convenzioni(u.ente_id.unwrap(), true).await.unwrap();
         self.stato.ids.codifica(Tipo::Convenzione, conv[0].id)
     }
 
-    fn cartella(&self) -> &Path {
+    pub(crate) fn cartella(&self) -> &Path {
         self.cartella.path()
     }
 
     /// Runs `rivesto client --url … --token-env VAR <args>` with `token` in VAR (if any).
-    async fn client(&self, token: Option<&str>, args: &[&str]) -> Output {
+    pub(crate) async fn client(&self, token: Option<&str>, args: &[&str]) -> Output {
         let mut c = rivesto(self.cartella());
         c.env_remove(VARIABILE)
             .env_remove("RIVESTO_URL")
@@ -146,18 +146,18 @@ impl Ambiente {
         o
     }
 
-    fn file_esempio(&self) -> PathBuf {
+    pub(crate) fn file_esempio(&self) -> PathBuf {
         let p = self.cartella().join("soggetti.csv");
         std::fs::write(&p, web::demo::RICHIESTA_ESEMPIO).unwrap();
         p
     }
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn file_in(cartella: &Path) -> Vec<String> {
+pub(crate) fn file_in(cartella: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(cartella)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -3,10 +3,16 @@
 mod admin;
 mod anpr_check;
 mod audit;
+mod bench;
 mod client;
+mod copia_pg;
 mod demo;
 mod input_check;
+mod metriche;
 mod migrate;
+mod operazioni;
+mod rotazione;
+mod scala;
 mod serve;
 mod worker;
 

@@ -8,13 +8,13 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use store::richieste::{NuovaRichiesta, NuovaRiga, stato};
 
-fn ok(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn ok(dir: &Path, args: &[&str]) -> String {
     let o = rivesto(dir).args(args).output().unwrap();
     assert!(o.status.success(), "{args:?}\n{}", testo(&o));
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
-fn ok_url(dir: &Path, url: &str, args: &[&str]) -> String {
+pub(crate) fn ok_url(dir: &Path, url: &str, args: &[&str]) -> String {
     let o = rivesto(dir)
         .env("RIVESTO_DATABASE_URL", url)
         .args(args)
@@ -24,7 +24,7 @@ fn ok_url(dir: &Path, url: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
-fn riga(numero: i64, cf: &str) -> NuovaRiga {
+pub(crate) fn riga(numero: i64, cf: &str) -> NuovaRiga {
     NuovaRiga {
         numero,
         tipo: domain::tipo::TipoIdentificativo::Cf,
@@ -153,7 +153,7 @@ async fn scenario(d: &Path, url_proprietario: &str, url: &str) {
 
 /// The bootstrap of README.md, through the binary: a Comune, an Ente, a silent-consent
 /// convention and a STANDARD user; their ids.
-fn bootstrap(d: &Path, url: &str) -> (i64, i64) {
+pub(crate) fn bootstrap(d: &Path, url: &str) -> (i64, i64) {
     ok_url(
         d,
         url,
@@ -226,7 +226,7 @@ fn bootstrap(d: &Path, url: &str) -> (i64, i64) {
     (conv.parse().unwrap(), utente.parse().unwrap())
 }
 
-async fn invia(s: &store::Store, conv: i64, utente: i64) -> i64 {
+pub(crate) async fn invia(s: &store::Store, conv: i64, utente: i64) -> i64 {
     let snapshot = worker::Istantanea::componi(s, conv, utente, "LoA2")
         .await
         .unwrap();

@@ -12,7 +12,9 @@ crate::contratto!(
     id_operazione_concorrenti,
     quota_mai_superata,
     righe_reclamate_una_volta,
-    lease_scaduto_reclamato
+    lease_scaduto_reclamato,
+    rilascio_all_arresto,
+    sospesa_una_volta
 );
 
 const ORA: i64 = 1_780_000_000_000;
@@ -241,4 +243,119 @@ async fn lease_scaduto_reclamato(db: &Db) {
         di_nuovo.iter().map(|r| r.id).collect::<Vec<_>>(),
         vec![ids[0]]
     );
+}
+
+/// A stopping worker gives back all it holds, and only that: rows and jobs of another owner
+/// keep their leases.
+async fn rilascio_all_arresto(db: &Db) {
+    let s = &db.store;
+    let id = preparata(s, 5).await;
+    let mie = s
+        .reclama_righe("uscente", ORA, 60_000, 3, None)
+        .await
+        .unwrap();
+    let altre = s
+        .reclama_righe("altro", ORA, 60_000, 10, None)
+        .await
+        .unwrap();
+    assert_eq!((mie.len(), altre.len()), (3, 2));
+    let job = store::jobs::NuovoJob {
+        tipo: "assembla-file".into(),
+        chiave: Some("arresto-1".into()),
+        payload: serde_json::json!({"richiesta_id": id}),
+        eseguire_dopo_ms: ORA,
+    };
+    s.accoda_job(&job).await.unwrap();
+    let preso = s
+        .reclama_job(&["assembla-file"], "uscente", ORA, 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(s.rilascia_lease_di("uscente").await.unwrap(), (3, 1));
+    let righe = s.righe(id, 0, 10).await.unwrap();
+    for r in &righe {
+        if mie.iter().any(|m| m.id == r.id) {
+            assert_eq!(r.stato, "DA_ELABORARE");
+            assert_eq!(
+                (r.lease_proprietario.as_deref(), r.lease_scadenza_ms),
+                (None, None)
+            );
+        } else {
+            assert_eq!(r.stato, "IN_CORSO");
+            assert_eq!(r.lease_proprietario.as_deref(), Some("altro"));
+        }
+    }
+    let j = s.job(preso.id).await.unwrap();
+    assert_eq!((j.stato.as_str(), j.lease_proprietario), ("IN_CODA", None));
+    // Released at once: claimable now, not when the lease would have expired.
+    let riprese = s
+        .reclama_righe("nuovo", ORA + 1, 60_000, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(riprese.len(), 3);
+    assert_eq!(s.rilascia_lease_di("uscente").await.unwrap(), (0, 0));
+}
+
+/// Several workers, in two processes, meet the same exhausted quota at once: the request is
+/// suspended once (one audit entry), and resumed once.
+async fn sospesa_una_volta(db: &Db) {
+    let b = base(&db.store).await;
+    let id = richiesta(&db.store, b.convenzione_id, b.utente_id, &[riga(2, "A")]).await;
+    let altro = db.altro_store().await;
+    let motivo = "quota giornaliera esaurita per C030, ripresa alle 00:00";
+    let mezzanotte = store::limiti_giorno_roma(ORA).1;
+    let insieme = |fino: Option<i64>| {
+        let mut compiti = Vec::new();
+        for s in [
+            db.store.clone(),
+            altro.clone(),
+            db.store.clone(),
+            altro.clone(),
+        ] {
+            compiti.push(tokio::spawn(async move {
+                s.sospendi_richiesta(id, fino, fino.map(|_| motivo), &store::Attore::sistema())
+                    .await
+                    .unwrap();
+            }));
+        }
+        compiti
+    };
+    let conta = |azione: &'static str| {
+        let s = db.store.clone();
+        async move {
+            s.voci_audit(0, 1_000)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|v| v.azione == azione && v.oggetto == format!("richiesta:{id}"))
+                .count()
+        }
+    };
+    for c in insieme(Some(mezzanotte)) {
+        c.await.unwrap();
+    }
+    assert_eq!(conta("RICHIESTA_SOSPESA").await, 1);
+    let r = db.store.richiesta(id).await.unwrap();
+    assert_eq!(r.sospesa_fino_a_ms, Some(mezzanotte));
+    assert_eq!(r.motivo_sospensione.as_deref(), Some(motivo));
+    // The next day's exhaustion is a new suspension.
+    let domani = mezzanotte + 86_400_000;
+    for c in insieme(Some(domani)) {
+        c.await.unwrap();
+    }
+    assert_eq!(conta("RICHIESTA_SOSPESA").await, 2);
+    for c in insieme(None) {
+        c.await.unwrap();
+    }
+    assert_eq!(conta("RICHIESTA_RIPRESA").await, 1);
+    let r = db.store.richiesta(id).await.unwrap();
+    assert_eq!((r.sospesa_fino_a_ms, r.motivo_sospensione), (None, None));
+    assert!(matches!(
+        db.store
+            .sospendi_richiesta(id + 1_000, None, None, &store::Attore::sistema())
+            .await,
+        Err(store::ErroreStore::NonTrovato { .. })
+    ));
+    altro.chiudi().await;
 }

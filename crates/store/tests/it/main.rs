@@ -13,6 +13,7 @@ mod gestione;
 mod jobs;
 mod migrazioni;
 mod notifiche;
+mod operativo;
 mod registro;
 mod richieste;
 mod segreti;

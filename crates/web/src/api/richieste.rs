@@ -479,10 +479,12 @@ fn errore_multipart(e: axum::extract::multipart::MultipartError) -> ErroreApi {
 // Reading and actions
 
 fn richiesta_id(stato: &StatoApp, id: &str) -> Result<i64, ErroreApi> {
-    stato
+    let id = stato
         .ids
         .decodifica(Tipo::Richiesta, id)
-        .ok_or(ErroreApi::NonTrovato)
+        .ok_or(ErroreApi::NonTrovato)?;
+    crate::traccia::registra_richiesta(id);
+    Ok(id)
 }
 
 fn finale(stato: &str) -> bool {

@@ -4,7 +4,51 @@
 use domain::esito::Esito;
 use domain::tipo::TipoIdentificativo;
 use files::input::{EsitoRiga, Limiti, Opzioni, RigaAnalizzata, Rilascio};
-use store::richieste::NuovaRiga;
+use store::Attore;
+use store::richieste::{BloccoRighe, NuovaRichiesta, NuovaRiga};
+
+/// Rows handed to the store at a time while the parser reads on.
+const RIGHE_PER_BLOCCO: usize = 5_000;
+
+/// What [`salva_a_flusso`] gives back: the parser's outcome and the store's.
+pub type EsitoFlusso<T> = (
+    Result<T, files::input::RifiutoFile>,
+    Result<(i64, u64), store::ErroreStore>,
+);
+
+/// Parses and stores at the same time: `analizza` runs the parser (off the async threads)
+/// and calls its visitor once per row; the rows go to `Store::crea_richiesta_a_flusso` in
+/// pieces of [`RIGHE_PER_BLOCCO`], so memory holds a few pieces rather than the whole file's
+/// rows, and the parsing overlaps the writing. A refused file stores nothing.
+pub async fn salva_a_flusso<T: Send + 'static>(
+    store: &store::Store,
+    nuova: &NuovaRichiesta,
+    chi: &Attore,
+    analizza: impl FnOnce(&mut dyn FnMut(RigaAnalizzata)) -> Result<T, files::input::RifiutoFile>
+    + Send
+    + 'static,
+) -> Result<EsitoFlusso<T>, tokio::task::JoinError> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<BloccoRighe>(2);
+    let lettore = tokio::task::spawn_blocking(move || {
+        let mut blocco = Vec::with_capacity(RIGHE_PER_BLOCCO);
+        let esito = analizza(&mut |r| {
+            blocco.push(nuova_riga(r));
+            if blocco.len() == RIGHE_PER_BLOCCO {
+                // A store that stopped (an error) drops the receiver: the rows are not needed.
+                let pieno = std::mem::replace(&mut blocco, Vec::with_capacity(RIGHE_PER_BLOCCO));
+                let _ = tx.blocking_send(BloccoRighe::Righe(pieno));
+            }
+        });
+        if esito.is_ok() {
+            let _ = tx.blocking_send(BloccoRighe::Righe(blocco));
+            let _ = tx.blocking_send(BloccoRighe::Fine);
+        }
+        esito
+    });
+    let salva = store.crea_richiesta_a_flusso(nuova, rx, chi);
+    let (salvata, letta) = tokio::join!(salva, lettore);
+    Ok((letta?, salvata))
+}
 
 /// The rows of an input file as the store keeps them: invalid rows are final (NON_VALIDO)
 /// from the start, duplicates point at their original's line.

@@ -14,7 +14,7 @@ use domain::ruolo::Ruolo;
 use files::input::{EsitoRiga, MAX_PROBLEMI, Opzioni, RifiutoFile};
 use sha2::{Digest as _, Sha256};
 use store::anagrafiche::{Convenzione, Utente};
-use store::richieste::{FileRisposta, NuovaRichiesta, NuovaRiga, Richiesta, stato as st};
+use store::richieste::{FileRisposta, NuovaRichiesta, Richiesta, stato as st};
 use store::{Attore, Audit, ErroreStore};
 use worker::invio::ErroreInvio;
 
@@ -201,24 +201,26 @@ pub fn in_vigore(conv: &Convenzione, ora_ms: i64) -> bool {
     ora_ms >= conv.valida_dal_ms && conv.valida_al_ms.is_none_or(|al| ora_ms < al)
 }
 
-/// What the parser found, before anything is stored.
+/// What the parser found.
 struct Analisi {
-    righe: Vec<NuovaRiga>,
     non_valide: Vec<(u64, String)>,
     non_valide_totali: u64,
     duplicate: u64,
     avvisi: Vec<String>,
 }
 
-/// Runs the input parser (DESIGN §5) off the async threads: a file may be tens of megabytes.
-async fn analizza(
+/// Runs the input parser (DESIGN §5) off the async threads (a file may be tens of
+/// megabytes) while the store writes the BOZZA with its rows: returns its id and its rows.
+async fn analizza_e_salva(
+    stato: &StatoApp,
+    nuova: &NuovaRichiesta,
+    chi: &Attore,
     contenuto: Contenuto,
-    limiti: files::input::Limiti,
     riferimento: NaiveDate,
-) -> Result<Analisi, ErroreWeb> {
-    let lavoro = move || -> Result<Analisi, RifiutoFile> {
+) -> Result<(i64, u64, Analisi), ErroreWeb> {
+    let limiti = stato.config.limiti_input;
+    let lavoro = move |consegna: &mut dyn FnMut(files::input::RigaAnalizzata)| {
         let mut a = Analisi {
-            righe: Vec::new(),
             non_valide: Vec::new(),
             non_valide_totali: 0,
             duplicate: 0,
@@ -241,7 +243,7 @@ async fn analizza(
                 EsitoRiga::Duplicata { .. } => a.duplicate += 1,
                 EsitoRiga::Valida => {}
             }
-            a.righe.push(super::analisi::nuova_riga(r));
+            consegna(r);
         };
         let rapporto = match contenuto {
             Contenuto::Testo(t) => files::input::analizza_testo(&t, limiti, opzioni, visita)?,
@@ -254,13 +256,15 @@ async fn analizza(
             )?,
         };
         a.avvisi.extend(rapporto.avvisi_file);
-        Ok(a)
+        Ok::<_, RifiutoFile>(a)
     };
-    tokio::task::spawn_blocking(lavoro)
+    let (letta, salvata) = super::analisi::salva_a_flusso(&stato.store, nuova, chi, lavoro)
         .await
-        .map_err(ErroreWeb::interno)?
-        // A refused file stores nothing: the rows handed over so far are dropped with `a`.
-        .map_err(|e| ErroreWeb::NonValido(format!("File rifiutato: {e}.")))
+        .map_err(ErroreWeb::interno)?;
+    // A refused file stores nothing: the store rolled the BOZZA back.
+    let a = letta.map_err(|e| ErroreWeb::NonValido(format!("File rifiutato: {e}.")))?;
+    let (id, righe) = salvata?;
+    Ok((id, righe, a))
 }
 
 /// Parses the input and stores a BOZZA with its rows and its snapshot (DESIGN §1): only a
@@ -274,7 +278,6 @@ pub async fn crea_bozza(
 ) -> Result<EsitoBozza, ErroreWeb> {
     let conv = convenzione_del_profilo(stato, u, b.convenzione_id).await?;
     let data = controlla_dati(stato, &b)?;
-    let a = analizza(b.contenuto, stato.config.limiti_input, data).await?;
     let istantanea = worker::Istantanea::componi(&stato.store, conv.id, u.id, loa)
         .await
         .map_err(ErroreWeb::interno)?;
@@ -286,7 +289,7 @@ pub async fn crea_bozza(
         snapshot: istantanea.json(),
     };
     let chi = attore(stato, u).await?;
-    let id = stato.store.crea_richiesta(&nuova, &a.righe, &chi).await?;
+    let (id, righe, a) = analizza_e_salva(stato, &nuova, &chi, b.contenuto, data).await?;
     if !a.avvisi.is_empty()
         && let Err(e) = stato.store.salva_avvisi_bozza(id, &a.avvisi).await
     {
@@ -296,7 +299,7 @@ pub async fn crea_bozza(
     }
     Ok(EsitoBozza {
         richiesta_id: id,
-        righe: a.righe.len() as u64,
+        righe,
         non_valide: a.non_valide,
         non_valide_totali: a.non_valide_totali,
         duplicate: a.duplicate,
@@ -536,13 +539,13 @@ pub async fn scarica(
 }
 
 async fn decifra(stato: &StatoApp, f: &FileRisposta) -> Result<Vec<u8>, ErroreWeb> {
-    let identita = worker::identita_file(&stato.store, &stato.chiave)
+    let identita = worker::identita_file_tutte(&stato.store, &stato.chiave)
         .await
         .map_err(ErroreWeb::interno)?;
     let percorso = std::path::PathBuf::from(&f.percorso);
     let (contenuto, sha) = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
-        worker::cifratura::decifra(&percorso, &identita, &mut out).map(|(_, sha)| (out, sha))
+        worker::cifratura::decifra_con(&percorso, &identita, &mut out).map(|(_, sha)| (out, sha))
     })
     .await
     .map_err(ErroreWeb::interno)?

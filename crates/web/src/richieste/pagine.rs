@@ -28,10 +28,12 @@ pub struct QueryAvviso {
 }
 
 pub fn id_richiesta(stato: &StatoApp, pubblico: &str) -> Result<i64, ErroreWeb> {
-    stato
+    let id = stato
         .ids
         .decodifica(Tipo::Richiesta, pubblico)
-        .ok_or(ErroreWeb::NonTrovato)
+        .ok_or(ErroreWeb::NonTrovato)?;
+    crate::traccia::registra_richiesta(id);
+    Ok(id)
 }
 
 pub async fn pagina_con_avviso(stato: &StatoApp, u: &UtenteConnesso, q: &QueryAvviso) -> Pagina {

@@ -15,5 +15,7 @@ mod isolamento;
 mod navigatore;
 mod notifiche;
 mod richieste;
+mod salute;
+mod scadenze;
 mod segreti;
 mod statistiche;

@@ -1,4 +1,11 @@
-//! `rivesto bench anpr`, `bench files` and `bench audit`: figures, never pass/fail.
+//! `rivesto bench anpr`, `bench files`, `bench audit`, `bench e2e` and `bench web`: figures,
+//! never pass/fail.
+
+pub mod ambiente;
+pub mod e2e;
+pub mod minimo;
+pub mod scala;
+pub mod web;
 
 use crate::cli::Globali;
 use crate::memoria::{azzera_picco, mib, picco_rss};
