@@ -4,7 +4,6 @@
 //! names the key at fault in Italian ("[anpr].kid mancante").
 
 use crate::servizi::{Endpoint, Servizio};
-use jsonwebtoken::EncodingKey;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,9 +19,13 @@ pub enum ModoUserId {
     OperatoreAnagrafe,
 }
 
-/// The client's RSA private key, ready to sign. Never shown.
+/// The client's RSA private key, parsed once and ready to sign. Never shown.
+///
+/// The parsed key is kept (and shared by clones): parsing a key checks it, and a fresh key
+/// also needs fresh RSA blinding values, together about as costly as the signature itself,
+/// and every ANPR call signs once.
 #[derive(Clone)]
-pub struct ChiavePrivata(pub(crate) EncodingKey);
+pub struct ChiavePrivata(std::sync::Arc<aws_lc_rs::rsa::KeyPair>);
 
 impl std::fmt::Debug for ChiavePrivata {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,13 +36,49 @@ impl std::fmt::Debug for ChiavePrivata {
 impl ChiavePrivata {
     /// Reads a PKCS#1 (`RSA PRIVATE KEY`) or PKCS#8 (`PRIVATE KEY`) PEM and proves it can sign.
     pub fn da_pem(pem: &[u8]) -> Result<Self, String> {
-        let chiave = EncodingKey::from_rsa_pem(pem).map_err(|_| {
-            "non è una chiave privata RSA in formato PEM (PKCS#1 o PKCS#8)".to_string()
-        })?;
-        let prova = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        jsonwebtoken::encode(&prova, &serde_json::json!({"prova": 1}), &chiave)
+        let non_rsa =
+            || "non è una chiave privata RSA in formato PEM (PKCS#1 o PKCS#8)".to_string();
+        let blocco = pem::parse(pem).map_err(|_| non_rsa())?;
+        let coppia = match blocco.tag() {
+            "RSA PRIVATE KEY" => aws_lc_rs::rsa::KeyPair::from_der(blocco.contents()),
+            "PRIVATE KEY" => aws_lc_rs::rsa::KeyPair::from_pkcs8(blocco.contents()),
+            _ => return Err(non_rsa()),
+        }
+        .map_err(|_| non_rsa())?;
+        let chiave = ChiavePrivata(std::sync::Arc::new(coppia));
+        chiave
+            .firma_rs256(b"prova")
             .map_err(|_| "la chiave RSA non permette di firmare (RS256)".to_string())?;
-        Ok(ChiavePrivata(chiave))
+        Ok(chiave)
+    }
+
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (JWS `RS256`) of `dati`.
+    pub fn firma_rs256(&self, dati: &[u8]) -> Result<Vec<u8>, String> {
+        let mut firma = vec![0u8; self.0.public_modulus_len()];
+        self.0
+            .sign(
+                &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                &aws_lc_rs::rand::SystemRandom::new(),
+                dati,
+                &mut firma,
+            )
+            .map_err(|_| "firma RS256 non riuscita".to_string())?;
+        Ok(firma)
+    }
+
+    /// A compact JWS (`RS256`) of `claims`, with `typ` `JWT` and the given `kid` in its header.
+    pub fn jws_rs256<T: serde::Serialize>(&self, kid: &str, claims: &T) -> Result<String, String> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let intestazione = serde_json::json!({"typ": "JWT", "alg": "RS256", "kid": kid});
+        let corpo = serde_json::to_vec(claims).map_err(|e| e.to_string())?;
+        let mut jws = b64.encode(intestazione.to_string());
+        jws.push('.');
+        jws.push_str(&b64.encode(corpo));
+        let firma = self.firma_rs256(jws.as_bytes())?;
+        jws.push('.');
+        jws.push_str(&b64.encode(firma));
+        Ok(jws)
     }
 }
 

@@ -4,7 +4,6 @@
 
 use crate::config::{AnprConfig, ChiavePrivata, MAX_LUNGHEZZA_CLAIM};
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, Header};
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -261,11 +260,9 @@ impl Firmatario {
     }
 
     fn firma<T: Serialize>(&self, claims: &T) -> Result<String, ErroreSicurezza> {
-        let mut h = Header::new(Algorithm::RS256);
-        h.typ = Some("JWT".into());
-        h.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&h, claims, &self.chiave.0)
-            .map_err(|e| ErroreSicurezza::Firma(e.to_string()))
+        self.chiave
+            .jws_rs256(&self.kid, claims)
+            .map_err(ErroreSicurezza::Firma)
     }
 }
 
@@ -304,7 +301,7 @@ pub fn claims_non_verificati(jws: &str) -> Option<serde_json::Value> {
 mod tests {
     use super::*;
     use crate::test_chiavi::{chiave_pem, pubblica_pem};
-    use jsonwebtoken::{DecodingKey, Validation};
+    use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 
     fn firmatario() -> Firmatario {
         let chiave = ChiavePrivata::da_pem(chiave_pem(false).as_bytes()).unwrap();

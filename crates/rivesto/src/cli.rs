@@ -198,6 +198,11 @@ pub struct WorkerArgs {
     /// Rows of one Comune looked up at the same time, toward ANPR.
     #[arg(long, env = "RIVESTO_WORKER_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
+    /// Chunks worked on at the same time: with 2 the next chunk starts while the last one's
+    /// slowest rows finish and its outcomes are stored, so the Comune's --concurrency slots
+    /// stay busy.
+    #[arg(long, env = "RIVESTO_WORKER_CHUNKS_IN_FLIGHT", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=8))]
+    pub chunks_in_flight: u64,
     /// On SIGTERM or Ctrl-C: seconds the rows in flight (and, for serve, the HTTP requests in
     /// flight) may take to finish; then the rows still held are given back to the queue.
     #[arg(long, env = "RIVESTO_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
@@ -662,6 +667,9 @@ pub enum BenchComando {
         /// memory: the 1,000,000-row upload target without processing a million rows.
         #[arg(long)]
         upload_only: bool,
+        /// Runs only the --latency-ms scenario (and the small request), not the zero-latency one.
+        #[arg(long, conflicts_with = "upload_only")]
+        skip_zero: bool,
     },
     /// Web page and API status latency (p50/p99/max) with signed-in clients while a request
     /// is processing against the simulator.
@@ -683,6 +691,14 @@ pub enum BenchComando {
         concurrency: usize,
         #[arg(long, default_value_t = 640)]
         chunk_size: i64,
+        /// Where the engine runs: `own` (its own runtime at a lower priority, as `serve` runs
+        /// it), `own-nice0` (its own runtime, same priority as the web app) or `shared` (the web
+        /// app's runtime).
+        #[arg(long, default_value = "own", value_parser = ["own", "own-nice0", "shared"])]
+        engine: String,
+        /// The engine's chunks in flight (the worker's --chunks-in-flight).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=8))]
+        chunks_in_flight: u64,
     },
     /// Builds a fresh SQLite chain of valid entries, then times its verification (entries/s).
     Audit {
@@ -768,6 +784,7 @@ pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
                     chunk_size,
                     minimal_calls,
                     upload_only,
+                    skip_zero,
                 },
         } => {
             crate::bench::e2e::e2e(crate::bench::e2e::ArgsE2e {
@@ -778,6 +795,7 @@ pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
                 chunk: chunk_size,
                 minimal_calls,
                 upload_only,
+                skip_zero,
             })
             .await
         }
@@ -791,6 +809,8 @@ pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
                     latency_ms,
                     concurrency,
                     chunk_size,
+                    engine,
+                    chunks_in_flight,
                 },
         } => {
             crate::bench::web::web(crate::bench::web::ArgsWeb {
@@ -801,6 +821,8 @@ pub async fn esegui(cli: Cli) -> anyhow::Result<ExitCode> {
                 concurrency,
                 chunk: chunk_size,
                 pause_ms,
+                engine,
+                chunks_in_flight: usize::try_from(chunks_in_flight).unwrap_or(2),
             })
             .await
         }

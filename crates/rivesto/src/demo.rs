@@ -77,19 +77,19 @@ pub async fn esegui(g: &Globali, a: DemoArgs) -> anyhow::Result<ExitCode> {
             ..OpzioniMotore::new(risultati)
         },
     );
-    let worker = tokio::spawn(async move {
-        motore.esegui_finche(crate::elaborazione::arresto()).await;
-    });
+    // On a runtime of its own, as in `serve` (crate::elaborazione::MotoreSeparato).
+    let mut worker = crate::elaborazione::avvia_motore(motore, crate::elaborazione::arresto())?;
     match richiesta_esempio(&store, &seme).await {
         Ok(()) => {}
         Err(e) => eprintln!("richiesta di esempio non completata: {e:#}"),
     }
     println!("\nPronto: apra http://{indirizzo} nel browser. Ctrl-C per fermare.");
     let esito = server.await;
-    let _ = worker.await;
+    worker.attendi().await;
     println!("Chiamate ANPR per servizio: {}", conteggi(&sim));
     sim.shutdown().await;
     store.chiudi().await;
+    drop(worker);
     esito??;
     Ok(ExitCode::SUCCESS)
 }

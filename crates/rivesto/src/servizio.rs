@@ -54,20 +54,37 @@ pub async fn esegui(g: &Globali, a: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
-    let motore = if a.no_worker {
+    // The engine runs on a runtime of its own, at a lower scheduling weight: its signatures
+    // never queue in front of the pages (crate::elaborazione::MotoreSeparato).
+    let mut motore = if a.no_worker {
         println!("Worker non avviato (--no-worker): avviare `rivesto worker` a parte.");
         None
     } else {
         let opzioni = crate::elaborazione::opzioni(g, &a.worker)?;
-        let motore = Motore::new(store.clone(), master_key(g)?, opzioni);
+        let mut separato =
+            crate::elaborazione::MotoreSeparato::nuovo(Some(crate::elaborazione::NICE_MOTORE))?;
+        // On PostgreSQL the engine has its own pool, opened on its runtime, so that its
+        // connections are driven by its threads and the web app's by the web app's. SQLite's
+        // connections have threads of their own, and the single writer must stay single.
+        let store_motore = if store.is_postgres() {
+            let g = g.clone();
+            separato
+                .handle()
+                .spawn(async move { apri_store(&g).await })
+                .await??
+        } else {
+            store.clone()
+        };
+        let motore = Motore::new(store_motore.clone(), master_key(g)?, opzioni);
         println!(
             "Worker {} avviato nello stesso processo.",
             motore.id_processo()
         );
         let arresto_worker = arresto();
-        Some(tokio::spawn(async move {
+        separato.avvia(async move {
             motore.esegui_finche(arresto_worker).await;
-        }))
+        });
+        Some((separato, store_motore))
     };
     // E-mail notifications (a no-op task without --smtp-url).
     let posta = web::notifiche::avvia_posta(app.stato.clone());
@@ -99,10 +116,15 @@ pub async fn esegui(g: &Globali, a: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(m) = metriche {
         m.abort();
     }
-    if let Some(m) = motore {
-        let _ = m.await;
+    if let Some((m, store_motore)) = &mut motore {
+        m.attendi().await;
+        if store_motore.is_postgres() {
+            store_motore.chiudi().await;
+        }
     }
     store.chiudi().await;
+    // The engine's runtime last: its connections stayed usable until now.
+    drop(motore);
     esito?;
     crate::logging::messaggio("Rivesto fermato.");
     Ok(ExitCode::SUCCESS)

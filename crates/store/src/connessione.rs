@@ -13,6 +13,16 @@ use std::time::Duration;
 /// reports the database as busy.
 const ATTESA_SQLITE: Duration = Duration::from_secs(30);
 
+/// The page cache of the write connection, 32 MiB (`cache_size` in KiB when negative) instead
+/// of SQLite's 2 MiB. A write transaction keeps the pages it changed in the cache until COMMIT;
+/// when the cache is full it spills them to the WAL and reads them back at their next change.
+/// An upload of a million rows changes `righe_identificativo_hmac` at random places (about
+/// 80 MiB of index at the end): with 2 MiB nearly every row spilled and reloaded a page. The
+/// bound keeps a 1,000,000-row upload under the 200 MB process target (173.5 MiB measured with
+/// 32 MiB, 248 MiB with 64 MiB, which was only about 15% faster). The cache fills only as it is
+/// used, and only on the one write connection: the readers keep SQLite's default.
+const CACHE_SCRITTURA: &str = "-32768";
+
 /// Storage on SQLite or PostgreSQL. Cloning is cheap: the pools are shared.
 ///
 /// The times it stamps (creation, submission, updates, job due times, leases) come from its
@@ -142,7 +152,7 @@ async fn connetti_sqlite(url: &str) -> Result<PoolSqlite, ErroreStore> {
     let scrittura = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(ATTESA_SQLITE)
-        .connect_with(opzioni.clone())
+        .connect_with(opzioni.clone().pragma("cache_size", CACHE_SCRITTURA))
         .await?;
     let lettura = SqlitePoolOptions::new()
         .max_connections(4)

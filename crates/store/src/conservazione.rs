@@ -13,12 +13,30 @@ use sqlx::Row as _;
 /// lowercase hex. The same person asked twice gives the same hash; without the key the hash
 /// reveals nothing.
 pub fn hmac_identificativo(chiave: &Segreto, tipo: &str, identificativo: &str) -> String {
-    let k = hmac::Key::new(hmac::HMAC_SHA256, chiave.esponi());
-    let mut ctx = hmac::Context::with_key(&k);
-    ctx.update(tipo.as_bytes());
-    ctx.update(b"\n");
-    ctx.update(identificativo.as_bytes());
-    hex::encode(ctx.sign().as_ref())
+    ChiaveHmac::new(chiave).hmac_identificativo(tipo, identificativo)
+}
+
+/// The HMAC key for identifiers, prepared once for many rows: [`hmac_identificativo`] and
+/// [`hmac_normalizzato`] with the key's padding computed once instead of once per hash (an
+/// upload hashes every row).
+pub(crate) struct ChiaveHmac(hmac::Key);
+
+impl ChiaveHmac {
+    pub(crate) fn new(chiave: &Segreto) -> ChiaveHmac {
+        ChiaveHmac(hmac::Key::new(hmac::HMAC_SHA256, chiave.esponi()))
+    }
+
+    pub(crate) fn hmac_identificativo(&self, tipo: &str, identificativo: &str) -> String {
+        let mut ctx = hmac::Context::with_key(&self.0);
+        ctx.update(tipo.as_bytes());
+        ctx.update(b"\n");
+        ctx.update(identificativo.as_bytes());
+        hex::encode(ctx.sign().as_ref())
+    }
+
+    pub(crate) fn hmac_normalizzato(&self, tipo: TipoIdentificativo, valore: &str) -> String {
+        self.hmac_identificativo(tipo.as_str(), &identificativo_normalizzato(tipo, valore))
+    }
 }
 
 /// The identifier as the domain's parsers write it (CF and idANPR upper case without spaces,
@@ -50,11 +68,7 @@ pub fn identificativo_normalizzato(tipo: TipoIdentificativo, valore: &str) -> St
 /// `IDANPR`, …). The archive writes every hash through here: a CF that ANPR returned is hashed
 /// exactly like a submitted CF, so one search finds both.
 pub fn hmac_normalizzato(chiave: &Segreto, tipo: TipoIdentificativo, valore: &str) -> String {
-    hmac_identificativo(
-        chiave,
-        tipo.as_str(),
-        &identificativo_normalizzato(tipo, valore),
-    )
+    ChiaveHmac::new(chiave).hmac_normalizzato(tipo, valore)
 }
 
 impl Store {

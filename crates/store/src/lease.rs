@@ -23,6 +23,19 @@ struct HashEsito {
     id_anpr: Option<String>,
 }
 
+/// Outcomes per statement in [`Store::registra_esiti`]: 8 parameters each, 4,000 in all,
+/// below both engines' limits.
+const ESITI_PER_STATEMENT: usize = 500;
+
+/// An outcome ready to write: its row's request, and what is computed outside the transaction.
+struct EsitoPreparato<'a> {
+    esito: &'a EsitoRiga,
+    richiesta_id: i64,
+    id_operazioni: String,
+    cifrato: Option<Vec<u8>>,
+    hash: HashEsito,
+}
+
 /// Claimable: pending, or held under an expired lease; not a duplicate; of a request that is
 /// CONVALIDATA or IN_ELABORAZIONE and not suspended at `$2`; of request `$5` when it is set.
 const CANDIDATE: &str = "SELECT g.id FROM righe g JOIN richieste r ON r.id = g.richiesta_id \
@@ -158,61 +171,119 @@ impl Store {
         audit: Option<&Audit>,
         chiave: &ChiaveMaestra,
     ) -> Result<Vec<i64>, ErroreStore> {
-        let mut registrati = Vec::with_capacity(esiti.len());
         // The statistics count the calls on the day their outcomes are recorded (issue 6).
         let giorno = crate::giorno_roma(self.adesso_ms());
-        scrivi!(self, |tx| {
+        // Everything that needs no lock is prepared before the write transaction (rows read,
+        // hashes, encryption): a row's request, kind and identifier never change, and the
+        // UPDATE below checks the lease. The transaction then writes in a few statements.
+        let mut origini = std::collections::HashMap::with_capacity(esiti.len());
+        for pezzo in esiti.chunks(ESITI_PER_STATEMENT) {
+            let righe: Vec<(i64, i64, String, Option<String>)> = leggi!(self, |ex| {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT id, richiesta_id, tipo, identificativo FROM righe WHERE id IN (",
+                );
+                let mut ids = q.separated(", ");
+                for e in pezzo {
+                    ids.push_bind(e.riga_id);
+                }
+                q.push(")");
+                let mut v = Vec::with_capacity(pezzo.len());
+                for r in q.build().fetch_all(ex).await? {
+                    v.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+                }
+                Ok::<_, ErroreStore>(v)
+            })?;
+            for (id, richiesta_id, tipo, identificativo) in righe {
+                origini.insert(id, (richiesta_id, tipo, identificativo));
+            }
+        }
+        let mut preparati = Vec::with_capacity(esiti.len());
+        for e in esiti {
+            let Some((richiesta_id, tipo, identificativo)) = origini.remove(&e.riga_id) else {
+                continue;
+            };
+            let hash = self.hash_esito(e, tipo, identificativo)?;
+            let cifrato = match &e.risultato {
+                Some(v) => Some(
+                    chiave.cifra(&contesto_risultato(richiesta_id), v.to_string().as_bytes())?,
+                ),
+                None => None,
+            };
+            preparati.push(EsitoPreparato {
+                esito: e,
+                richiesta_id,
+                id_operazioni: e.id_operazioni.to_string(),
+                cifrato,
+                hash,
+            });
+        }
+        let registrati = scrivi!(self, |tx| {
+            let mut registrati = Vec::with_capacity(preparati.len());
             let mut chiamate = crate::statistiche::ChiamateRegistrate::default();
-            for e in esiti {
-                let riga = sqlx::query(
-                    "SELECT richiesta_id, tipo, identificativo FROM righe WHERE id = $1",
-                )
-                .bind(e.riga_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(riga) = riga else {
-                    continue;
-                };
-                let richiesta_id: i64 = riga.try_get(0)?;
-                let hash = self.hash_esito(e, riga.try_get(1)?, riga.try_get(2)?)?;
-                let cifrato = match &e.risultato {
-                    Some(v) => Some(
-                        chiave
-                            .cifra(&contesto_risultato(richiesta_id), v.to_string().as_bytes())?,
-                    ),
-                    None => None,
-                };
-                let n = sqlx::query(
-                    "UPDATE righe SET stato = 'FINALE', esito = $1, messaggio = $2, \
-                     id_operazioni = $3, risultato_cifrato = $4, lease_proprietario = NULL, \
+            for pezzo in preparati.chunks(ESITI_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "WITH v (id, esito, messaggio, id_operazioni, cifrato, hmac, cf_hmac, \
+                     id_anpr_hmac) AS (",
+                );
+                q.push_values(pezzo, |mut b, p| {
+                    b.push_bind(p.esito.riga_id)
+                        .push_bind(p.esito.esito.as_str())
+                        .push_bind(p.esito.messaggio.as_deref())
+                        .push_bind(p.id_operazioni.as_str())
+                        .push_bind(p.cifrato.as_deref())
+                        .push_bind(p.hash.identificativo.as_deref())
+                        .push_bind(p.hash.cf.as_deref())
+                        .push_bind(p.hash.id_anpr.as_deref());
+                });
+                q.push(
+                    ") UPDATE righe SET stato = 'FINALE', esito = v.esito, \
+                     messaggio = v.messaggio, id_operazioni = v.id_operazioni, \
+                     risultato_cifrato = v.cifrato, lease_proprietario = NULL, \
                      lease_scadenza_ms = NULL, \
-                     identificativo_hmac = COALESCE(identificativo_hmac, $7), \
-                     cf_hmac = $8, id_anpr_hmac = $9 \
-                     WHERE id = $5 AND stato = 'IN_CORSO' AND lease_proprietario = $6",
-                )
-                .bind(e.esito.as_str())
-                .bind(&e.messaggio)
-                .bind(e.id_operazioni.to_string())
-                .bind(cifrato)
-                .bind(e.riga_id)
-                .bind(proprietario)
-                .bind(hash.identificativo)
-                .bind(hash.cf)
-                .bind(hash.id_anpr)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if n == 1 {
-                    registrati.push(e.riga_id);
-                    chiamate.aggiungi(richiesta_id, &e.id_operazioni);
+                     identificativo_hmac = COALESCE(righe.identificativo_hmac, v.hmac), \
+                     cf_hmac = v.cf_hmac, id_anpr_hmac = v.id_anpr_hmac \
+                     FROM v WHERE righe.id = v.id AND righe.stato = 'IN_CORSO' \
+                     AND righe.lease_proprietario = ",
+                );
+                q.push_bind(proprietario);
+                q.push(" RETURNING righe.id");
+                let fatti: std::collections::HashSet<i64> = q
+                    .build()
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get(0))
+                    .collect::<Result<_, _>>()?;
+                for p in pezzo {
+                    if fatti.contains(&p.esito.riga_id) {
+                        registrati.push(p.esito.riga_id);
+                        chiamate.aggiungi(p.richiesta_id, &p.esito.id_operazioni);
+                    }
                 }
             }
             tx.conta_chiamate_anpr(&chiamate, &giorno).await?;
             if let Some(a) = audit {
                 tx.appendi_audit(a).await?;
             }
+            registrati
         });
         Ok(registrati)
+    }
+
+    /// Whether a request still has rows waiting or in flight: one index probe
+    /// (`righe_da_elaborare`), where counting its rows reads them all. The engine asks after
+    /// every chunk.
+    pub async fn ha_righe_non_finali(&self, richiesta_id: i64) -> Result<bool, ErroreStore> {
+        leggi!(self, |ex| {
+            let r = sqlx::query(
+                "SELECT EXISTS (SELECT 1 FROM righe WHERE stato IN ('DA_ELABORARE', 'IN_CORSO') \
+                 AND richiesta_id = $1)",
+            )
+            .bind(richiesta_id)
+            .fetch_one(ex)
+            .await?;
+            Ok(r.try_get::<bool, _>(0)?)
+        })
     }
 
     /// The keyed hashes an outcome stores (see [`Store::registra_esiti`]).

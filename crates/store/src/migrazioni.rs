@@ -62,6 +62,16 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "id_richieste",
         include_str!("../migrations/sqlite/0009_id_richieste.sql"),
     ),
+    (
+        10,
+        "righe_caricamento",
+        include_str!("../migrations/sqlite/0010_righe_caricamento.sql"),
+    ),
+    (
+        11,
+        "duplicati_in_attesa",
+        include_str!("../migrations/sqlite/0011_duplicati_in_attesa.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -108,6 +118,16 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         9,
         "id_richieste",
         include_str!("../migrations/postgres/0009_id_richieste.sql"),
+    ),
+    (
+        10,
+        "righe_caricamento",
+        include_str!("../migrations/postgres/0010_righe_caricamento.sql"),
+    ),
+    (
+        11,
+        "duplicati_in_attesa",
+        include_str!("../migrations/postgres/0011_duplicati_in_attesa.sql"),
     ),
 ];
 

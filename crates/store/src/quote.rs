@@ -15,12 +15,27 @@ impl Store {
         ora_ms: i64,
         quota: i64,
     ) -> Result<bool, ErroreStore> {
+        Ok(self
+            .riserva_chiamata_contata(comune_id, servizio, ora_ms, quota)
+            .await?
+            .is_some())
+    }
+
+    /// [`riserva_chiamata`](Self::riserva_chiamata) that also says how many calls the day now
+    /// counts (this one included), from the same statement: `None` when the share is used up.
+    pub async fn riserva_chiamata_contata(
+        &self,
+        comune_id: i64,
+        servizio: &str,
+        ora_ms: i64,
+        quota: i64,
+    ) -> Result<Option<i64>, ErroreStore> {
         if quota <= 0 {
-            return Ok(false);
+            return Ok(None);
         }
         let giorno = giorno_roma(ora_ms);
         let contata = scrivi!(self, |tx| {
-            sqlx::query(
+            match sqlx::query(
                 "INSERT INTO quote_contatori (comune_id, servizio, giorno, usate) \
                  VALUES ($1, $2, $3, 1) \
                  ON CONFLICT (comune_id, servizio, giorno) \
@@ -34,7 +49,10 @@ impl Store {
             .bind(quota)
             .fetch_optional(&mut *tx)
             .await?
-            .is_some()
+            {
+                Some(r) => Some(r.try_get::<i64, _>(0)?),
+                None => None,
+            }
         });
         Ok(contata)
     }

@@ -4,6 +4,7 @@
 //! from); which transitions are allowed, and for whom, is decided in `domain`.
 
 use crate::audit::ConnessioneAudit as _;
+use crate::conservazione::ChiaveHmac;
 use crate::notifiche::{ConnessioneNotifiche as _, Transizione};
 use crate::{Attore, Audit, ErroreStore, Store};
 use domain::esito::Esito;
@@ -148,10 +149,155 @@ const COLONNE_RICHIESTA: &str = "id, convenzione_id, utente_id, stato, sospesa_f
     motivo_sospensione, motivo, data_riferimento, snapshot, nota_stato, inviata_ms, creata_ms, \
     aggiornata_ms";
 
-/// 12 parameters per row: 6,000 per statement, below both engines' limits.
+/// Rows per INSERT while a request's rows are stored: 12 parameters a row, 6,000 in all, below
+/// both engines' limits (SQLite 32,766, PostgreSQL 65,535).
 const RIGHE_PER_INSERT: usize = 500;
-const INSERISCI_RIGHE: &str = "INSERT INTO righe (richiesta_id, numero, tipo, identificativo, \
-     riferimento, rilascio, motivo, duplicato_di, stato, esito, messaggio, identificativo_hmac) ";
+
+/// The multi-row INSERT of `n` rows (12 parameters each, in [`inserisci_righe`]'s order).
+///
+/// On SQLite it is `OR FAIL` and uses `?` placeholders. A multi-row statement that may fail on
+/// a constraint and undo itself alone (the default, `ABORT`, or an immediate foreign key) gets a
+/// statement journal, a copy of every page it changes; with the random keys of
+/// `identificativo_hmac` that is about one 4 KiB page per row. `FAIL` stops the statement
+/// without undoing it, and the foreign key to `richieste` is checked at COMMIT (migration
+/// 0010), so none is kept. A failing row still fails the whole request: the error drops the
+/// transaction, which rolls back. The numbered `$N` are avoided because SQLite finds a named
+/// parameter by a linear search, once per parameter: quadratic in a 6,000-parameter statement.
+fn sql_inserisci_righe(pg: bool, n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::with_capacity(200 + n * 80);
+    sql.push_str(if pg {
+        "INSERT INTO righe "
+    } else {
+        "INSERT OR FAIL INTO righe "
+    });
+    sql.push_str(
+        "(richiesta_id, numero, tipo, identificativo, riferimento, rilascio, motivo, \
+         duplicato_di, stato, esito, messaggio, identificativo_hmac) VALUES ",
+    );
+    for i in 0..n {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        if pg {
+            let p = i * 12;
+            sql.push('(');
+            for j in 1..=12 {
+                let _ = write!(sql, "{}${}", if j == 1 { "" } else { ", " }, p + j);
+            }
+            sql.push(')');
+        } else {
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        }
+    }
+    sql
+}
+
+/// A row ready to be inserted: the row and the keyed hash of its identifier.
+type RigaPronta = (NuovaRiga, Option<String>);
+
+/// The INSERT of a request's rows (at most [`RIGHE_PER_INSERT`]), with every value bound by
+/// move. The SQL of a full piece is built once per engine and kept prepared; a shorter piece
+/// (the last of a request) is prepared for once.
+fn inserisci_righe<DB>(
+    pg: bool,
+    richiesta_id: i64,
+    righe: Vec<RigaPronta>,
+) -> sqlx::query::Query<'static, DB, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    i64: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    &'static str: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    Option<&'static str>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+{
+    static SQL_PG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static SQL_SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let intero = righe.len() == RIGHE_PER_INSERT;
+    let mut q = if intero {
+        let sql = if pg { &SQL_PG } else { &SQL_SQLITE };
+        let sql: &'static str = sql.get_or_init(|| sql_inserisci_righe(pg, RIGHE_PER_INSERT));
+        sqlx::query(sql)
+    } else {
+        sqlx::query(sqlx::AssertSqlSafe(sql_inserisci_righe(pg, righe.len())))
+    }
+    .persistent(intero);
+    for (riga, hash) in righe {
+        let stato = match riga.esito {
+            Some(_) => stato_riga::FINALE,
+            None => stato_riga::DA_ELABORARE,
+        };
+        q = q
+            .bind(richiesta_id)
+            .bind(riga.numero)
+            .bind(riga.tipo.as_str())
+            .bind(riga.identificativo)
+            .bind(riga.riferimento)
+            .bind(riga.rilascio)
+            .bind(riga.motivo)
+            .bind(riga.duplicato_di)
+            .bind(stato)
+            .bind(riga.esito.map(Esito::as_str))
+            .bind(riga.messaggio)
+            .bind(hash);
+    }
+    q
+}
+
+/// Where [`Store::crea_bozza`] takes a request's rows from.
+enum Sorgente<'a> {
+    /// Every row at once ([`Store::crea_richiesta`]).
+    Tutte(std::slice::Chunks<'a, NuovaRiga>),
+    /// Pieces from the parser ([`Store::crea_richiesta_a_flusso`]), and what is left of the
+    /// current one.
+    Canale {
+        righe: tokio::sync::mpsc::Receiver<BloccoRighe>,
+        resto: std::vec::IntoIter<NuovaRiga>,
+    },
+}
+
+impl Sorgente<'_> {
+    /// The next rows to insert (at most [`RIGHE_PER_INSERT`]) with their keyed hashes, or
+    /// `None` when every row was sent.
+    async fn prossime(
+        &mut self,
+        chiave: Option<&ChiaveHmac>,
+    ) -> Result<Option<Vec<RigaPronta>>, ErroreStore> {
+        let righe: Vec<NuovaRiga> = match self {
+            Sorgente::Tutte(pezzi) => match pezzi.next() {
+                Some(pezzo) => pezzo.to_vec(),
+                None => return Ok(None),
+            },
+            Sorgente::Canale { righe, resto } => {
+                while resto.len() == 0 {
+                    match righe.recv().await {
+                        Some(BloccoRighe::Righe(b)) => *resto = b.into_iter(),
+                        Some(BloccoRighe::Fine) => return Ok(None),
+                        // The caller drops the transaction: the whole request is rolled back.
+                        None => {
+                            return Err(ErroreStore::DatoNonValido {
+                                campo: "righe",
+                                motivo: "caricamento interrotto prima della fine".into(),
+                            });
+                        }
+                    }
+                }
+                resto.by_ref().take(RIGHE_PER_INSERT).collect()
+            }
+        };
+        Ok(Some(
+            righe
+                .into_iter()
+                .map(|riga| {
+                    let hash = chiave.map(|k| k.hmac_normalizzato(riga.tipo, &riga.identificativo));
+                    (riga, hash)
+                })
+                .collect(),
+        ))
+    }
+}
 
 /// A piece of a request's rows for [`Store::crea_richiesta_a_flusso`].
 pub enum BloccoRighe {
@@ -316,15 +462,40 @@ impl Store {
         righe: &[NuovaRiga],
         attore: &Attore,
     ) -> Result<i64, ErroreStore> {
+        let sorgente = Sorgente::Tutte(righe.chunks(RIGHE_PER_INSERT));
+        Ok(self.crea_bozza(r, sorgente, attore).await?.0)
+    }
+
+    /// [`crea_richiesta`](Self::crea_richiesta) with the rows arriving in pieces while the
+    /// parser still reads the file: memory holds a few pieces, not the whole request, and the
+    /// parsing overlaps the writing. All or nothing: the BOZZA is committed only on
+    /// [`BloccoRighe::Fine`]; a channel closed before it (the file was refused) stores nothing.
+    /// Returns the request's id and its rows.
+    pub async fn crea_richiesta_a_flusso(
+        &self,
+        r: &NuovaRichiesta,
+        righe: tokio::sync::mpsc::Receiver<BloccoRighe>,
+        attore: &Attore,
+    ) -> Result<(i64, u64), ErroreStore> {
+        let sorgente = Sorgente::Canale {
+            righe,
+            resto: Vec::new().into_iter(),
+        };
+        self.crea_bozza(r, sorgente, attore).await
+    }
+
+    /// The BOZZA, its rows and its audit entry, in one transaction, for both ways in. The next
+    /// rows are taken and hashed while the database stores the previous ones.
+    async fn crea_bozza(
+        &self,
+        r: &NuovaRichiesta,
+        mut sorgente: Sorgente<'_>,
+        attore: &Attore,
+    ) -> Result<(i64, u64), ErroreStore> {
         let ora = self.adesso_ms();
-        let hash: Vec<Option<String>> = righe
-            .iter()
-            .map(|g| {
-                self.chiave_hmac()
-                    .map(|k| crate::conservazione::hmac_normalizzato(k, g.tipo, &g.identificativo))
-            })
-            .collect();
-        Ok(scrivi!(self, |tx| {
+        let chiave = self.chiave_hmac().map(ChiaveHmac::new);
+        let chiave = chiave.as_ref();
+        Ok(scrivi!(self, |tx, pg| {
             let (comune, ente) = parti_convenzione!(tx, r.convenzione_id);
             // Never an id used before (migration 0009): SQLite would reuse a discarded draft's.
             let id: i64 = sqlx::query(
@@ -347,122 +518,16 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            // Multi-row inserts: a request may hold hundreds of thousands of rows.
-            for (blocco, hash) in righe
-                .chunks(RIGHE_PER_INSERT)
-                .zip(hash.chunks(RIGHE_PER_INSERT))
-            {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO righe (richiesta_id, numero, tipo, identificativo, riferimento, \
-                     rilascio, motivo, duplicato_di, stato, esito, messaggio, \
-                     identificativo_hmac) ",
-                );
-                q.push_values(blocco.iter().zip(hash), |mut b, (riga, hash)| {
-                    let stato = match riga.esito {
-                        Some(_) => stato_riga::FINALE,
-                        None => stato_riga::DA_ELABORARE,
-                    };
-                    b.push_bind(id)
-                        .push_bind(riga.numero)
-                        .push_bind(riga.tipo.as_str())
-                        .push_bind(&riga.identificativo)
-                        .push_bind(&riga.riferimento)
-                        .push_bind(&riga.rilascio)
-                        .push_bind(&riga.motivo)
-                        .push_bind(riga.duplicato_di)
-                        .push_bind(stato)
-                        .push_bind(riga.esito.map(Esito::as_str))
-                        .push_bind(&riga.messaggio)
-                        .push_bind(hash);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            let audit = Audit::nuovo(attore, format!("richiesta:{id}"), "RICHIESTA_CREATA")
-                .con_comune(comune)
-                .con_ente(ente)
-                .con_dettagli(json!({"convenzione_id": r.convenzione_id, "righe": righe.len()}));
-            tx.appendi_audit(&audit).await?;
-            id
-        }))
-    }
-
-    /// [`crea_richiesta`](Self::crea_richiesta) with the rows arriving in pieces while the
-    /// parser still reads the file: memory holds a few pieces, not the whole request, and the
-    /// parsing overlaps the writing. All or nothing: the BOZZA is committed only on
-    /// [`BloccoRighe::Fine`]; a channel closed before it (the file was refused) stores nothing.
-    /// Returns the request's id and its rows.
-    pub async fn crea_richiesta_a_flusso(
-        &self,
-        r: &NuovaRichiesta,
-        mut righe: tokio::sync::mpsc::Receiver<BloccoRighe>,
-        attore: &Attore,
-    ) -> Result<(i64, u64), ErroreStore> {
-        let ora = self.adesso_ms();
-        Ok(scrivi!(self, |tx| {
-            let (comune, ente) = parti_convenzione!(tx, r.convenzione_id);
-            let id: i64 = sqlx::query(
-                "UPDATE id_richieste SET ultimo = ultimo + 1 WHERE unico = 1 RETURNING ultimo",
-            )
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-            sqlx::query(
-                "INSERT INTO richieste (id, convenzione_id, utente_id, stato, motivo, \
-                 data_riferimento, snapshot, creata_ms, aggiornata_ms) \
-                 VALUES ($7, $1, $2, 'BOZZA', $3, $4, $5, $6, $6)",
-            )
-            .bind(r.convenzione_id)
-            .bind(r.utente_id)
-            .bind(&r.motivo)
-            .bind(&r.data_riferimento)
-            .bind(r.snapshot.to_string())
-            .bind(ora)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
             let mut n = 0u64;
-            loop {
-                let blocco = match righe.recv().await {
-                    Some(BloccoRighe::Righe(b)) => b,
-                    Some(BloccoRighe::Fine) => break,
-                    // Dropping `tx` rolls the whole request back.
-                    None => {
-                        return Err(ErroreStore::DatoNonValido {
-                            campo: "righe",
-                            motivo: "caricamento interrotto prima della fine".into(),
-                        });
-                    }
-                };
-                for pezzo in blocco.chunks(RIGHE_PER_INSERT) {
-                    let mut q = sqlx::QueryBuilder::new(INSERISCI_RIGHE);
-                    q.push_values(pezzo, |mut b, riga| {
-                        let hash = self.chiave_hmac().map(|k| {
-                            crate::conservazione::hmac_normalizzato(
-                                k,
-                                riga.tipo,
-                                &riga.identificativo,
-                            )
-                        });
-                        let stato = match riga.esito {
-                            Some(_) => stato_riga::FINALE,
-                            None => stato_riga::DA_ELABORARE,
-                        };
-                        b.push_bind(id)
-                            .push_bind(riga.numero)
-                            .push_bind(riga.tipo.as_str())
-                            .push_bind(riga.identificativo.clone())
-                            .push_bind(riga.riferimento.clone())
-                            .push_bind(riga.rilascio.clone())
-                            .push_bind(riga.motivo.clone())
-                            .push_bind(riga.duplicato_di)
-                            .push_bind(stato)
-                            .push_bind(riga.esito.map(Esito::as_str))
-                            .push_bind(riga.messaggio.clone())
-                            .push_bind(hash);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
-                n += blocco.len() as u64;
+            let mut pronte = sorgente.prossime(chiave).await?;
+            while let Some(righe) = pronte {
+                n += righe.len() as u64;
+                let (scritte, dopo) = tokio::join!(
+                    inserisci_righe(pg, id, righe).execute(&mut *tx),
+                    sorgente.prossime(chiave),
+                );
+                scritte?;
+                pronte = dopo?;
             }
             let audit = Audit::nuovo(attore, format!("richiesta:{id}"), "RICHIESTA_CREATA")
                 .con_comune(comune)

@@ -9,6 +9,7 @@ pub mod amministrazione;
 pub mod api;
 pub mod archivio;
 pub mod auth;
+pub mod contatori;
 pub mod demo;
 pub mod errore;
 pub mod ids;

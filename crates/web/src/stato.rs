@@ -136,6 +136,8 @@ pub struct StatoApp {
     pub orologio: Arc<dyn Orologio>,
     /// Makes the object ids in URLs unguessable.
     pub ids: Arc<ChiaveId>,
+    /// Big requests' row counts, reused for a second (see [`crate::contatori`]).
+    pub contatori: Arc<crate::contatori::Contatori>,
 }
 
 impl StatoApp {
@@ -181,6 +183,7 @@ impl Applicazione {
                 config: Arc::new(config),
                 orologio,
                 ids: Arc::new(ids),
+                contatori: Arc::default(),
             },
         })
     }

@@ -154,18 +154,9 @@ impl ContatoreQuota for QuotaStore {
         }
         let quota = i64::try_from(limite).unwrap_or(i64::MAX);
         let codice = servizio.codice();
-        let contata = con_ritentativi(|| async {
-            if !self
-                .store
-                .riserva_chiamata(self.comune_id, codice, ora, quota)
-                .await?
-            {
-                return Ok(None);
-            }
+        let contata = con_ritentativi(|| {
             self.store
-                .chiamate_contate(self.comune_id, codice, &giorno_roma(ora))
-                .await
-                .map(Some)
+                .riserva_chiamata_contata(self.comune_id, codice, ora, quota)
         });
         match contata {
             Ok(Some(n)) => Ok(n.max(0) as u64),

@@ -218,7 +218,15 @@ impl Motore {
         let mut fini: Vec<Option<Fine>> = righe.iter().map(|_| None).collect();
         let mut inizio = 0;
         while inizio < righe.len() && !self.verificato(&ctx.client.impronta) {
-            let f = esegui_riga(ctx.clone(), righe[inizio].clone()).await;
+            // In a task of its own, like every row: the client's store adapters block their
+            // thread (`block_in_place`), which must never be the engine's lanes' task (one lane
+            // may hold the database writer that this row waits for).
+            let riga =
+                tokio::spawn(esegui_riga(ctx.clone(), righe[inizio].clone()).in_current_span());
+            let f = riga.await.unwrap_or_else(|e| {
+                tracing::error!(errore = %e, "elaborazione di una riga interrotta");
+                Fine::NonIniziata
+            });
             if matches!(&f, Fine::Esito(_, chiamate, _) if !chiamate.is_empty()) {
                 self.segna_verificato(&ctx.client.impronta);
             }

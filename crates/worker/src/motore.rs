@@ -38,6 +38,10 @@ pub struct OpzioniMotore {
     /// On stop, how long the pass in progress may take to finish; past it the pass is dropped
     /// and this process's leases are released.
     pub tempo_arresto: Duration,
+    /// Chunks this process works on at the same time. With two, the next chunk is claimed
+    /// and its rows take the Comune's free slots while the last one's tail runs and its
+    /// outcomes are recorded, so the calls in flight stay at `concorrenza_per_comune`.
+    pub blocchi_in_parallelo: usize,
 }
 
 impl OpzioniMotore {
@@ -55,6 +59,7 @@ impl OpzioniMotore {
             pausa_inattivo: Duration::from_millis(250),
             intervallo_timer: Duration::from_secs(5),
             tempo_arresto: Duration::from_secs(30),
+            blocchi_in_parallelo: 2,
         }
     }
 }
@@ -197,30 +202,53 @@ impl Motore {
         Ok(fatto)
     }
 
-    /// Runs passes until `arresto` completes. A pass in progress then gets
-    /// `tempo_arresto` to finish (its rows get their outcomes); past that it is dropped and
-    /// every lease this process holds is released, so other workers take the rows over at once
-    /// (their ANPR operation ids are kept, so a redone call is replayed, not repeated). Errors
-    /// are logged and the loop goes on after a pause: a database or network outage must not
-    /// stop the worker.
+    /// Runs passes until `arresto` completes, in `blocchi_in_parallelo` lanes: the first runs
+    /// whole passes (timers, jobs, a chunk), the others only chunks. On `arresto` no lane
+    /// starts a new pass, and the passes in progress get `tempo_arresto` to finish (their
+    /// rows get their outcomes); past that they are dropped and every lease this process holds
+    /// is released, so other workers take the rows over at once (their ANPR operation ids are
+    /// kept, so a redone call is replayed, not repeated). Errors are logged and the lane goes
+    /// on after a pause: a database or network outage must not stop the worker.
+    ///
+    /// The lanes are polled by this one task: nothing they run inline may block its thread
+    /// (rows, whose ANPR client blocks on the store adapters, always run in tasks of their own).
     pub async fn esegui_finche(&self, arresto: impl Future<Output = ()>) {
+        let (ferma, fermato) = tokio::sync::watch::channel(false);
+        let corsie = futures_util::future::join_all(
+            (0..self.opzioni.blocchi_in_parallelo.max(1))
+                .map(|i| self.corsia(i == 0, fermato.clone())),
+        );
+        tokio::pin!(corsie);
         tokio::pin!(arresto);
-        loop {
-            let mut passo = Box::pin(self.passo());
-            let esito = tokio::select! {
-                biased;
-                r = &mut passo => r,
-                () = &mut arresto => {
-                    let finito = tokio::time::timeout(self.opzioni.tempo_arresto, &mut passo).await;
-                    drop(passo);
-                    self.concludi_arresto(finito.is_ok()).await;
-                    return;
-                }
+        let finito = tokio::select! {
+            biased;
+            () = &mut arresto => {
+                let _ = ferma.send(true);
+                tokio::time::timeout(self.opzioni.tempo_arresto, &mut corsie)
+                    .await
+                    .is_ok()
+            }
+            // The lanes end only when told to.
+            _ = &mut corsie => true,
+        };
+        self.concludi_arresto(finito).await;
+    }
+
+    /// One lane of [`esegui_finche`](Self::esegui_finche): passes (or only chunks) until
+    /// `fermato` turns true, with the idle pause between passes that found nothing.
+    async fn corsia(&self, principale: bool, mut fermato: tokio::sync::watch::Receiver<bool>) {
+        while !*fermato.borrow() {
+            let esito = if principale {
+                self.passo().await
+            } else {
+                self.elabora_blocco().await
             };
-            drop(passo);
             let attesa = match esito {
-                Ok(l) if !l.nulla() => Duration::ZERO,
-                Ok(_) => self.opzioni.pausa_inattivo,
+                Ok(l) if !l.nulla() => continue,
+                // The first lane picks new work up promptly; the others join within a second,
+                // without each idle process claiming several times a second per lane.
+                Ok(_) if principale => self.opzioni.pausa_inattivo,
+                Ok(_) => (self.opzioni.pausa_inattivo * 4).max(Duration::from_secs(1)),
                 Err(e) => {
                     tracing::error!(errore = %e, "passo del worker non riuscito");
                     self.opzioni.pausa_inattivo.max(Duration::from_secs(1))
@@ -228,11 +256,11 @@ impl Motore {
             };
             tokio::select! {
                 biased;
-                () = &mut arresto => break,
+                // The sender is dropped only after the lanes: an error here cannot happen.
+                _ = fermato.changed() => {}
                 () = tokio::time::sleep(attesa) => {}
             }
         }
-        self.concludi_arresto(true).await;
     }
 
     /// Releases whatever this process still holds (after a dropped pass, or a pass that ended

@@ -137,11 +137,10 @@ pub(crate) async fn verifica_completamento(
     m: &Motore,
     richiesta_id: i64,
 ) -> Result<usize, ErroreWorker> {
-    let r = m.store.richiesta(richiesta_id).await?;
-    let c = m.store.conteggio_righe(richiesta_id).await?;
-    if c.finali < c.totali {
+    if m.store.ha_righe_non_finali(richiesta_id).await? {
         return Ok(0);
     }
+    let r = m.store.richiesta(richiesta_id).await?;
     // A request whose rows were all invalid or duplicates never had a row to claim.
     if r.stato == stato::CONVALIDATA {
         ammessa(&r.stato, &Azione::AvviaElaborazione, &AttoreDominio::Worker)?;

@@ -3,6 +3,14 @@
 //! latency; meanwhile C clients, each signed in with its own session through the real sign-in
 //! form, GET the request list, the request's page and the API status call in turn (a closed
 //! loop with a pause between requests). Prints p50, p99 and max per endpoint. Loopback only.
+//! With a pause, as people clicking are not in step, each pause is drawn uniformly between
+//! half and one and a half times `--pause-ms`, and the clients start spread over one pause.
+//!
+//! The engine runs as `serve` runs it: on a runtime of its own at nice
+//! [`NICE_MOTORE`](crate::elaborazione::NICE_MOTORE). To compare, `--engine own-nice0` (its
+//! own runtime, same weight as the web app) or `--engine shared` (on the web app's runtime, as
+//! before); the first line says which ran. `--chunks-in-flight` sets the engine's
+//! `blocchi_in_parallelo`.
 
 use super::ambiente::{Ambiente, OpzioniAmbiente};
 use anyhow::Context as _;
@@ -12,6 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::token_api::NuovoTokenApi;
 use web::{Applicazione, ConfigWeb};
+use worker::{Motore, OpzioniMotore};
 
 #[derive(Debug, Clone)]
 pub struct ArgsWeb {
@@ -23,15 +32,64 @@ pub struct ArgsWeb {
     pub chunk: i64,
     /// Each client's pause between two requests.
     pub pause_ms: u64,
+    /// `own` (as serve runs it), `own-nice0` or `shared`.
+    pub engine: String,
+    pub chunks_in_flight: usize,
 }
 
 const ENDPOINT: [&str; 3] = ["elenco richieste", "pagina della richiesta", "API stato"];
 
+/// Where the engine runs during the measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Disposizione {
+    /// Its own runtime at this nice value (`None`: unchanged).
+    Separato(Option<i8>),
+    /// The web app's runtime.
+    Condiviso,
+}
+
+impl Disposizione {
+    fn da_argomento(engine: &str) -> anyhow::Result<Disposizione> {
+        match engine {
+            "own" => Ok(Disposizione::Separato(Some(
+                crate::elaborazione::NICE_MOTORE,
+            ))),
+            "own-nice0" => Ok(Disposizione::Separato(None)),
+            "shared" => Ok(Disposizione::Condiviso),
+            x => anyhow::bail!("--engine {x}: valori ammessi own (predefinito), own-nice0, shared"),
+        }
+    }
+
+    fn descrizione(self) -> String {
+        match self {
+            Disposizione::Separato(Some(n)) => {
+                format!("worker su un runtime proprio, thread a nice {n}")
+            }
+            Disposizione::Separato(None) => {
+                "worker su un runtime proprio, thread alla stessa priorità del web".into()
+            }
+            Disposizione::Condiviso => "worker sullo stesso runtime del web".into(),
+        }
+    }
+}
+
 pub async fn web(a: ArgsWeb) -> anyhow::Result<ExitCode> {
+    let disposizione = Disposizione::da_argomento(&a.engine)?;
+    let blocchi = a.chunks_in_flight.max(1);
     println!(
-        "bench web: {} client, {} s, pausa {} ms tra le richieste di un client, mentre una richiesta \
-         di {} soggetti è in elaborazione (latenza {} ms, concorrenza {})",
-        a.clients, a.seconds, a.pause_ms, a.subjects, a.latency_ms, a.concurrency
+        "bench web: {} client, {} s, pausa {} tra le richieste di un client, mentre una richiesta \
+         di {} soggetti è in elaborazione (latenza {} ms, concorrenza {}, blocchi di {} righe, {} alla \
+         volta); {}; {} core",
+        a.clients,
+        a.seconds,
+        pausa(a.pause_ms),
+        a.subjects,
+        a.latency_ms,
+        a.concurrency,
+        a.chunk,
+        blocchi,
+        disposizione.descrizione(),
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
     let amb = Ambiente::nuovo(&OpzioniAmbiente {
         url: None,
@@ -53,22 +111,42 @@ pub async fn web(a: ArgsWeb) -> anyhow::Result<ExitCode> {
     let file = amb.scrivi_ingresso("ingresso.csv", 0, a.subjects)?;
     let car = amb.carica(&amb.convenzione, &file).await?;
     amb.approva(car.richiesta_id).await?;
-    let motore = amb.motore(a.concurrency, a.chunk)?;
+    let motore = Motore::new(
+        amb.store.clone(),
+        amb.chiave()?,
+        OpzioniMotore {
+            blocchi_in_parallelo: blocchi,
+            ..amb.motore(a.concurrency, a.chunk)?.opzioni().clone()
+        },
+    );
     let (ferma, fermato) = tokio::sync::oneshot::channel::<()>();
-    let lavoro = motore.esegui_finche(async {
+    let arresto = async move {
         let _ = fermato.await;
-    });
+    };
     let carico = async {
         let r = misura(&amb, &a, &base, car.richiesta_id).await;
         let _ = ferma.send(());
         r
     };
-    let (esito, ()) = tokio::join!(carico, lavoro);
+    let (esito, separato) = match disposizione {
+        Disposizione::Condiviso => {
+            let (esito, ()) = tokio::join!(carico, motore.esegui_finche(arresto));
+            (esito, None)
+        }
+        Disposizione::Separato(nice) => {
+            let mut m = crate::elaborazione::MotoreSeparato::nuovo(nice)?;
+            m.avvia(async move { motore.esegui_finche(arresto).await });
+            let esito = carico.await;
+            m.attendi().await;
+            (esito, Some(m))
+        }
+    };
     let tempi = esito?;
     let _ = ferma_web.send(());
     let _ = server.await;
-    stampa(&tempi);
+    stampa(&tempi, a.pause_ms);
     amb.chiudi().await;
+    drop(separato);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -127,11 +205,21 @@ async fn misura(
             token.clone(),
             base.to_string(),
         );
-        let pausa = Duration::from_millis(a.pause_ms);
+        let (pausa_ms, clienti) = (a.pause_ms, a.clients as u64);
         compiti.spawn(async move {
             let mut tempi: Vec<Vec<Duration>> = vec![Vec::new(); ENDPOINT.len()];
             let mut errori: BTreeMap<String, u64> = BTreeMap::new();
             let mut i = n;
+            // Start spread over one pause, then pauses uniform in [½, 1½] × the pause
+            // (xorshift, one sequence per client: reproducible).
+            let mut caso = 0x9E37_79B9_7F4A_7C15_u64 ^ (n as u64 + 1);
+            let mut pausa = || {
+                caso ^= caso << 13;
+                caso ^= caso >> 7;
+                caso ^= caso << 17;
+                Duration::from_millis(pausa_ms / 2 + caso % (pausa_ms + 1))
+            };
+            tokio::time::sleep(Duration::from_millis(pausa_ms * n as u64 / clienti.max(1))).await;
             while Instant::now() < fine {
                 let quale = i % ENDPOINT.len();
                 let url = format!("{base}{}", percorsi[quale]);
@@ -164,7 +252,9 @@ async fn misura(
                         .or_default() += 1;
                 }
                 i += 1;
-                tokio::time::sleep(pausa).await;
+                if pausa_ms > 0 {
+                    tokio::time::sleep(pausa()).await;
+                }
             }
             (tempi, errori)
         });
@@ -291,7 +381,16 @@ fn intestazione(cookie: &BTreeMap<String, String>) -> String {
         .join("; ")
 }
 
-fn stampa(tempi: &[Vec<Duration>]) {
+/// The clients' pause as the output states it.
+fn pausa(ms: u64) -> String {
+    if ms == 0 {
+        "nessuna pausa (ciclo chiuso)".into()
+    } else {
+        format!("{ms} ms ±50%")
+    }
+}
+
+fn stampa(tempi: &[Vec<Duration>], pausa_ms: u64) {
     for (nome, t) in ENDPOINT.iter().zip(tempi) {
         let mut t = t.clone();
         t.sort_unstable();
@@ -301,11 +400,13 @@ fn stampa(tempi: &[Vec<Duration>]) {
                 .unwrap_or(f64::NAN)
         };
         println!(
-            "{nome:<24} {:>6} richieste  p50 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms (obiettivo p99 ≤ 100 ms)",
+            "{nome:<24} {:>6} richieste  p50 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms \
+             (pausa {}; obiettivo p99 ≤ 100 ms)",
             t.len(),
             q(0.5),
             q(0.99),
-            q(1.0)
+            q(1.0),
+            pausa(pausa_ms)
         );
     }
 }

@@ -383,6 +383,143 @@ async fn duplicati_e_file(db: &Db) {
     assert_eq!(elenco[0].sha256, "ab".repeat(32));
 }
 
+crate::contratto!(
+    a_flusso_come_in_un_blocco,
+    a_flusso_interrotta_non_salva_nulla
+);
+
+fn nuova(b: &crate::supporto::Base) -> NuovaRichiesta {
+    NuovaRichiesta {
+        convenzione_id: b.convenzione_id,
+        utente_id: b.utente_id,
+        motivo: "PROT-2026-123".into(),
+        data_riferimento: "2026-11-26".into(),
+        snapshot: serde_json::json!({"LoA": "LoA1"}),
+    }
+}
+
+/// The same rows, all at once or in pieces of every size (empty, across the store's own INSERT
+/// pieces), give the same stored rows, hashes and audit detail.
+async fn a_flusso_come_in_un_blocco(db: &Db) {
+    use store::richieste::BloccoRighe;
+    let s = db
+        .store
+        .clone()
+        .con_chiave_hmac(store::Segreto::new(vec![7u8; 32]));
+    let b = base(&s).await;
+    let righe: Vec<NuovaRiga> = (1..=1_203)
+        .map(|n| {
+            let mut r = riga(n + 1, &format!(" rssmra80a01f{:03}x ", n % 1000));
+            if n % 100 == 0 {
+                r.esito = Some(Esito::NonValido);
+                r.messaggio = Some("carattere di controllo errato".into());
+                r.riferimento = None;
+            }
+            if n % 77 == 0 {
+                r.duplicato_di = Some(2);
+            }
+            if n % 5 == 0 {
+                r.tipo = TipoIdentificativo::Pds;
+                r.rilascio = Some("ROMA".into());
+                r.motivo = Some("ALTRO".into());
+            }
+            r
+        })
+        .collect();
+    let uno = s.crea_richiesta(&nuova(&b), &righe, &top()).await.unwrap();
+
+    let (r, chi) = (nuova(&b), top());
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let invio = async move {
+        for pezzo in [&righe[..700], &[][..], &righe[700..1_202], &righe[1_202..]] {
+            tx.send(BloccoRighe::Righe(pezzo.to_vec())).await.unwrap();
+        }
+        tx.send(BloccoRighe::Fine).await.unwrap();
+    };
+    let (salvata, ()) = tokio::join!(s.crea_richiesta_a_flusso(&r, rx, &chi), invio);
+    let (due, n) = salvata.unwrap();
+    assert_eq!(n, 1_203);
+    assert_ne!(uno, due);
+
+    let senza_id = |v: Vec<store::richieste::Riga>| -> Vec<_> {
+        v.into_iter()
+            .map(|r| {
+                (
+                    r.numero,
+                    r.tipo,
+                    r.identificativo,
+                    r.riferimento,
+                    r.rilascio,
+                    r.motivo,
+                    r.duplicato_di,
+                    r.stato,
+                    r.esito,
+                    r.messaggio,
+                )
+            })
+            .collect()
+    };
+    let a = senza_id(s.righe(uno, 0, 10_000).await.unwrap());
+    assert_eq!(a.len(), 1_203);
+    assert_eq!(a, senza_id(s.righe(due, 0, 10_000).await.unwrap()));
+    assert_eq!(a[99].7, stato_riga::FINALE);
+    assert_eq!(a[0].7, stato_riga::DA_ELABORARE);
+    let hash = s.hash_identificativi(uno).await.unwrap();
+    assert!(hash.iter().all(|(_, h)| h.is_some()));
+    assert_eq!(hash, s.hash_identificativi(due).await.unwrap());
+    // Each row's hash is that of its normalised identifier, as the archive computes it.
+    let chiave = store::Segreto::new(vec![7u8; 32]);
+    assert_eq!(
+        hash[0].1.as_deref(),
+        Some(
+            store::conservazione::hmac_normalizzato(
+                &chiave,
+                TipoIdentificativo::Cf,
+                " rssmra80a01f001x "
+            )
+            .as_str()
+        )
+    );
+
+    let voci = s.voci_audit(0, 1000).await.unwrap();
+    let create: Vec<_> = voci
+        .iter()
+        .filter(|v| v.azione == "RICHIESTA_CREATA")
+        .collect();
+    assert_eq!(create.len(), 2);
+    assert_eq!(create[0].dettagli, create[1].dettagli);
+    let dettagli: serde_json::Value = serde_json::from_str(&create[1].dettagli).unwrap();
+    assert_eq!(dettagli["righe"], 1_203);
+    assert_eq!(create[1].oggetto, format!("richiesta:{due}"));
+}
+
+/// A channel closed before `Fine` (the parser refused the file) stores nothing: no request,
+/// no row, no audit entry.
+async fn a_flusso_interrotta_non_salva_nulla(db: &Db) {
+    use store::richieste::BloccoRighe;
+    let s = &db.store;
+    let b = base(s).await;
+    let prima = s.voci_audit(0, 1000).await.unwrap().len();
+    let (r, chi) = (nuova(&b), top());
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let invio = async move {
+        let righe: Vec<_> = (1..=1_500).map(|n| riga(n, "RSSMRA80A01F205X")).collect();
+        tx.send(BloccoRighe::Righe(righe)).await.unwrap();
+    };
+    let (salvata, ()) = tokio::join!(s.crea_richiesta_a_flusso(&r, rx, &chi), invio);
+    assert!(salvata.is_err());
+    for st in [stato::BOZZA, stato::IN_ATTESA_CONVALIDA] {
+        assert!(s.richieste_in_stato(st, 10).await.unwrap().is_empty());
+    }
+    assert_eq!(s.voci_audit(0, 1000).await.unwrap().len(), prima);
+    // The store still writes: the failed transaction left nothing behind.
+    let id = s
+        .crea_richiesta(&nuova(&b), &[riga(1, "RSSMRA80A01F205X")], &top())
+        .await
+        .unwrap();
+    assert_eq!(s.conteggio_righe(id).await.unwrap().totali, 1);
+}
+
 crate::contratto!(richiesta_grande_e_purga);
 
 async fn richiesta_grande_e_purga(db: &Db) {

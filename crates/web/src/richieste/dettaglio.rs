@@ -117,7 +117,7 @@ struct PaginaDettaglio {
     cronologia: Vec<VoceCronologia>,
 }
 
-async fn anteprima(stato: &StatoApp, r: &Richiesta) -> Result<Anteprima, ErroreWeb> {
+async fn anteprima(stato: &StatoApp, r: &Richiesta, righe: i64) -> Result<Anteprima, ErroreWeb> {
     let c = stato.store.conteggio_problemi(r.id).await?;
     let problemi: Vec<ProblemaRiga> = stato
         .store
@@ -141,7 +141,7 @@ async fn anteprima(stato: &StatoApp, r: &Richiesta) -> Result<Anteprima, ErroreW
         })
         .collect();
     Ok(Anteprima {
-        righe: stato.store.conteggio_righe(r.id).await?.totali,
+        righe,
         non_valide: c.non_valide,
         duplicate: c.duplicate,
         altri: (c.non_valide + c.duplicate - problemi.len() as i64).max(0),
@@ -194,13 +194,15 @@ pub async fn dettaglio(
 ) -> Result<Response, ErroreWeb> {
     let numero = id_richiesta(&stato, &id)?;
     let (r, conv) = op::con_convenzione(&stato, &u.utente, numero).await?;
-    let voce = stato.store.voce_richiesta(numero).await?;
-    let a = op::avanzamento(&stato, &r).await?;
+    // Names and counts in one query (reused for a second for a big request, see
+    // `crate::contatori`).
+    let voce = stato.contatori.voce(&stato.store, &r).await?;
+    let a = op::avanzamento_da(&stato, &r, voce.righe_totali, voce.righe_finali).await?;
     let chi = op::attore_dominio(&u.utente, &r, &conv)?;
     let da = StatoRichiesta::parse(&r.stato);
     let scarica = op::puo_scaricare(&u.utente, &r);
     let anteprima = if r.stato == st::BOZZA {
-        Some(anteprima(&stato, &r).await?)
+        Some(anteprima(&stato, &r, voce.righe_totali).await?)
     } else {
         None
     };

@@ -441,8 +441,21 @@ pub struct Avanzamento {
     pub sospesa: Option<String>,
 }
 
+/// The progress of `r`, counted (see [`crate::contatori`] for how fresh a big request's counts
+/// are).
 pub async fn avanzamento(stato: &StatoApp, r: &Richiesta) -> Result<Avanzamento, ErroreWeb> {
-    let c = stato.store.conteggio_righe(r.id).await?;
+    let v = stato.contatori.voce(&stato.store, r).await?;
+    avanzamento_da(stato, r, v.righe_totali, v.righe_finali).await
+}
+
+/// The progress of `r` from its counts of rows, already read (the lists and the detail page
+/// read them with the request's names).
+pub async fn avanzamento_da(
+    stato: &StatoApp,
+    r: &Richiesta,
+    totali: i64,
+    finali: i64,
+) -> Result<Avanzamento, ErroreWeb> {
     let in_corso = r.stato == st::IN_ELABORAZIONE;
     let sospesa = if in_corso {
         r.motivo_sospensione.clone()
@@ -451,20 +464,14 @@ pub async fn avanzamento(stato: &StatoApp, r: &Richiesta) -> Result<Avanzamento,
     };
     let eta_ms = if in_corso && sospesa.is_none() {
         // Invalid rows are final from the start: they say nothing about the pace.
-        let iniziali = stato.store.conteggio_problemi(r.id).await?.non_valide;
-        stima_eta(
-            c.totali,
-            c.finali,
-            iniziali,
-            r.aggiornata_ms,
-            stato.adesso_ms(),
-        )
+        let iniziali = stato.contatori.non_valide(&stato.store, r, totali).await?;
+        stima_eta(totali, finali, iniziali, r.aggiornata_ms, stato.adesso_ms())
     } else {
         None
     };
     Ok(Avanzamento {
-        totali: c.totali,
-        finali: c.finali,
+        totali,
+        finali,
         eta_ms,
         sospesa,
     })

@@ -99,11 +99,10 @@ impl VoceVista {
         utente_id: i64,
     ) -> Result<VoceVista, ErroreWeb> {
         let r = &v.richiesta;
-        let (mut totali, mut finali, mut eta, mut sospesa) =
-            (v.righe_totali, v.righe_finali, None, None);
+        let (totali, finali, mut eta, mut sospesa) = (v.righe_totali, v.righe_finali, None, None);
         if r.stato == st::IN_ELABORAZIONE {
-            let a = op::avanzamento(stato, r).await?;
-            (totali, finali) = (a.totali, a.finali);
+            // The list's own counts, read with it: only the estimate is left to compute.
+            let a = op::avanzamento_da(stato, r, totali, finali).await?;
             eta = a.eta_ms.map(durata);
             sospesa = a.sospesa;
         }
