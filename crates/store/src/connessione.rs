@@ -13,15 +13,22 @@ use std::time::Duration;
 /// reports the database as busy.
 const ATTESA_SQLITE: Duration = Duration::from_secs(30);
 
-/// The page cache of the write connection, 32 MiB (`cache_size` in KiB when negative) instead
-/// of SQLite's 2 MiB. A write transaction keeps the pages it changed in the cache until COMMIT;
-/// when the cache is full it spills them to the WAL and reads them back at their next change.
-/// An upload of a million rows changes `righe_identificativo_hmac` at random places (about
-/// 80 MiB of index at the end): with 2 MiB nearly every row spilled and reloaded a page. The
-/// bound keeps a 1,000,000-row upload under the 200 MB process target (173.5 MiB measured with
-/// 32 MiB, 248 MiB with 64 MiB, which was only about 15% faster). The cache fills only as it is
-/// used, and only on the one write connection: the readers keep SQLite's default.
-const CACHE_SCRITTURA: &str = "-32768";
+/// The page cache of the write connection, 8 MiB (`cache_size` in KiB when negative) instead
+/// of SQLite's 2 MiB: a chunk's outcomes change a few thousand pages of `righe` and its
+/// indexes in one transaction. The cache fills only as it is used, and only on the one write
+/// connection: the readers keep SQLite's default. Uploads raise it for their own transaction
+/// ([`CACHE_CARICAMENTO`]).
+pub(crate) const CACHE_SCRITTURA: &str = "-8192";
+
+/// The write connection's page cache while an upload stores its rows, 32 MiB. A write
+/// transaction keeps the pages it changed in the cache until COMMIT; when the cache is full it
+/// spills them to the WAL and reads them back at their next change. An upload of a million
+/// rows changes `righe_identificativo_hmac` at random places (about 80 MiB of index at the
+/// end): with 2 MiB nearly every row spilled and reloaded a page. 32 MiB kept a
+/// 1,000,000-row upload at 173.5 MiB of process memory (248 MiB with 64 MiB, which was only
+/// about 15% faster). The upload sets [`CACHE_SCRITTURA`] back before it commits, so the
+/// engine's writes that follow do not keep 32 MiB of pages.
+pub(crate) const CACHE_CARICAMENTO: &str = "-32768";
 
 /// Storage on SQLite or PostgreSQL. Cloning is cheap: the pools are shared.
 ///

@@ -61,13 +61,73 @@ pub struct ConteggioProblemi {
     pub duplicate: i64,
 }
 
-pub(crate) const COLONNE: &str = "q.id, q.convenzione_id, q.utente_id, q.stato, q.sospesa_fino_a_ms, \
-    q.motivo_sospensione, q.motivo, q.data_riferimento, q.snapshot, q.nota_stato, q.inviata_ms, \
-    q.creata_ms, q.aggiornata_ms, v.nome AS nome_convenzione, c.nome AS nome_comune, \
-    e.nome AS nome_ente, u.username AS richiedente, \
-    (SELECT COUNT(*) FROM righe g WHERE g.richiesta_id = q.id) AS righe_totali, \
-    (SELECT COUNT(*) FROM righe g WHERE g.richiesta_id = q.id AND g.stato = 'FINALE') \
-    AS righe_finali";
+/// The columns of a listed request but its counts.
+macro_rules! colonne_richiesta {
+    () => {
+        "q.id, q.convenzione_id, q.utente_id, q.stato, q.sospesa_fino_a_ms, \
+         q.motivo_sospensione, q.motivo, q.data_riferimento, q.snapshot, q.nota_stato, \
+         q.inviata_ms, q.creata_ms, q.aggiornata_ms, v.nome AS nome_convenzione, \
+         c.nome AS nome_comune, e.nome AS nome_ente, u.username AS richiedente"
+    };
+}
+
+/// Counting the rows of the request `q`: all of them, and the final ones.
+macro_rules! conta_totali {
+    () => {
+        "(SELECT COUNT(*) FROM righe g WHERE g.richiesta_id = q.id)"
+    };
+}
+macro_rules! conta_finali {
+    () => {
+        "(SELECT COUNT(*) FROM righe g WHERE g.richiesta_id = q.id AND g.stato = 'FINALE')"
+    };
+}
+
+pub(crate) const COLONNE: &str = concat!(
+    colonne_richiesta!(),
+    ", ",
+    conta_totali!(),
+    " AS righe_totali, ",
+    conta_finali!(),
+    " AS righe_finali"
+);
+
+/// [`COLONNE`] for a list that leaves big requests uncounted: a request with a row numbered
+/// `soglia` or more gets -1 for both counts (see [`Store::elenco_richieste_contando`]). Finding
+/// such a row is one probe of the `(richiesta_id, numero)` index, whatever the request's size.
+pub(crate) fn colonne_contando(soglia: i64) -> String {
+    // An i64 formatted into the statement cannot inject anything.
+    let grande = format!(
+        "EXISTS (SELECT 1 FROM righe g WHERE g.richiesta_id = q.id AND g.numero >= {soglia})"
+    );
+    format!(
+        "{}, CASE WHEN {grande} THEN -1 ELSE {} END AS righe_totali, \
+         CASE WHEN {grande} THEN -1 ELSE {} END AS righe_finali",
+        colonne_richiesta!(),
+        conta_totali!(),
+        conta_finali!()
+    )
+}
+
+/// One request of a list that may leave big requests uncounted
+/// ([`Store::elenco_richieste_contando`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoceElenco {
+    /// With `contata` false, `righe_totali` and `righe_finali` are 0: not read.
+    pub voce: VoceRichiesta,
+    /// Whether its rows were counted, with the rest of the list (same statement).
+    pub contata: bool,
+}
+
+impl VoceElenco {
+    pub(crate) fn da(mut voce: VoceRichiesta) -> VoceElenco {
+        let contata = voce.righe_totali >= 0 && voce.righe_finali >= 0;
+        if !contata {
+            (voce.righe_totali, voce.righe_finali) = (0, 0);
+        }
+        VoceElenco { voce, contata }
+    }
+}
 
 pub(crate) const DA: &str = "FROM richieste q JOIN convenzioni v ON v.id = q.convenzione_id \
     JOIN comuni c ON c.id = v.comune_id JOIN enti e ON e.id = v.ente_id \
@@ -137,10 +197,34 @@ impl Store {
         &self,
         f: &FiltroRichieste,
     ) -> Result<Vec<VoceRichiesta>, ErroreStore> {
+        self.elenco(f, COLONNE.to_string()).await
+    }
+
+    /// As [`Store::elenco_richieste`], but the rows of a request that has a row numbered
+    /// `soglia` or more are not counted (`contata` false): counting them costs in proportion to
+    /// its rows, and the caller may know them already (the web app's `contatori`). Rows are
+    /// numbered from 1 (the upload's line numbers), distinct within a request: a request of
+    /// `soglia` rows or more has such a row; one with fewer may have one too (numbers skip the
+    /// header and blank lines), and is then left for the caller to count as well. The counts of
+    /// the other requests are read with them, in the same statement.
+    pub async fn elenco_richieste_contando(
+        &self,
+        f: &FiltroRichieste,
+        soglia: i64,
+    ) -> Result<Vec<VoceElenco>, ErroreStore> {
+        let voci = self.elenco(f, colonne_contando(soglia)).await?;
+        Ok(voci.into_iter().map(VoceElenco::da).collect())
+    }
+
+    async fn elenco(
+        &self,
+        f: &FiltroRichieste,
+        colonne: String,
+    ) -> Result<Vec<VoceRichiesta>, ErroreStore> {
         let con_stato = f.stato.is_some();
         let limite = if con_stato { "$3" } else { "$2" };
         let sql = format!(
-            "SELECT {COLONNE} {DA} WHERE {} ORDER BY q.id DESC LIMIT {limite}",
+            "SELECT {colonne} {DA} WHERE {} ORDER BY q.id DESC LIMIT {limite}",
             condizione(f.ambito, con_stato)
         );
         leggi!(self, |ex| {
@@ -167,6 +251,26 @@ impl Store {
                 .await?
                 .ok_or_else(|| ErroreStore::non_trovato(format!("richiesta {id}")))?;
             Ok(voce_da_riga!(r))
+        })
+    }
+
+    /// The names of an Ente and a Comune (`None` for an id not given or not found), in one
+    /// statement: the header of every page names the user's.
+    pub async fn nomi_ente_comune(
+        &self,
+        ente_id: Option<i64>,
+        comune_id: Option<i64>,
+    ) -> Result<(Option<String>, Option<String>), ErroreStore> {
+        leggi!(self, |ex| {
+            let r = sqlx::query(
+                "SELECT (SELECT nome FROM enti WHERE id = $1), \
+                 (SELECT nome FROM comuni WHERE id = $2)",
+            )
+            .bind(ente_id)
+            .bind(comune_id)
+            .fetch_one(ex)
+            .await?;
+            Ok((r.try_get(0)?, r.try_get(1)?))
         })
     }
 

@@ -79,6 +79,78 @@ impl Store {
         Ok(())
     }
 
+    /// Ids for many calls in one transaction, before they are made (the engine does this for
+    /// a chunk's rows): a key that already has an id keeps it, the others get fresh ones above
+    /// the high-water mark, which moves once. Returns every key with its id and whether the id
+    /// is new, in input order. Keys repeated in `chiavi` get one id.
+    pub async fn prealloca_id_operazioni(
+        &self,
+        chiavi: &[String],
+        ora_ms: i64,
+    ) -> Result<Vec<(String, u128, bool)>, ErroreStore> {
+        if chiavi.is_empty() {
+            return Ok(Vec::new());
+        }
+        let creato = self.adesso_ms();
+        Ok(scrivi!(self, |tx, pg| {
+            // The mark first: on PostgreSQL its row lock orders this transaction against every
+            // other that assigns ids, so the keys read next cannot change under it.
+            let sql = if pg {
+                "SELECT ultimo FROM id_operazione_hwm WHERE unico = 1 FOR UPDATE"
+            } else {
+                "SELECT ultimo FROM id_operazione_hwm WHERE unico = 1"
+            };
+            let ultimo: String = sqlx::query(sql).fetch_one(&mut *tx).await?.try_get(0)?;
+            let mut ultimo = numero(&ultimo)?;
+            let mut esistenti = std::collections::HashMap::<String, u128>::new();
+            for blocco in chiavi.chunks(500) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT chiave, id FROM id_operazione_chiamate WHERE chiave IN (",
+                );
+                let mut elenco = q.separated(", ");
+                for k in blocco {
+                    elenco.push_bind(k);
+                }
+                q.push(")");
+                for r in q.build().fetch_all(&mut *tx).await? {
+                    let id: String = r.try_get(1)?;
+                    esistenti.insert(r.try_get(0)?, numero(&id)?);
+                }
+            }
+            let mut nuove: Vec<(String, u128)> = Vec::new();
+            let mut tutte = Vec::with_capacity(chiavi.len());
+            for k in chiavi {
+                let (id, nuovo) = match esistenti.get(k) {
+                    Some(id) => (*id, false),
+                    None => {
+                        let id = prossimo(ora_ms, ultimo)?;
+                        ultimo = id;
+                        esistenti.insert(k.clone(), id);
+                        nuove.push((k.clone(), id));
+                        (id, true)
+                    }
+                };
+                tutte.push((k.clone(), id, nuovo));
+            }
+            if !nuove.is_empty() {
+                sqlx::query("UPDATE id_operazione_hwm SET ultimo = $1 WHERE unico = 1")
+                    .bind(ultimo.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                for blocco in nuove.chunks(300) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO id_operazione_chiamate (chiave, id, creato_ms) ",
+                    );
+                    q.push_values(blocco, |mut v, (k, id)| {
+                        v.push_bind(k).push_bind(id.to_string()).push_bind(creato);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+            }
+            tutte
+        }))
+    }
+
     /// The persisted high-water mark.
     pub async fn id_operazione_massimo(&self) -> Result<u128, ErroreStore> {
         let testo: String = leggi!(self, |ex| {

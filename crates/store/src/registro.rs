@@ -9,7 +9,9 @@
 
 use crate::audit::VoceAudit;
 use crate::audit::voce_audit_da_riga;
-use crate::elenchi::{AmbitoElenco, COLONNE, DA, VoceRichiesta, voce_da_riga};
+use crate::elenchi::{
+    AmbitoElenco, COLONNE, DA, VoceElenco, VoceRichiesta, colonne_contando, voce_da_riga,
+};
 // `Richiesta` is named by `voce_da_riga!`.
 use crate::richieste::{Richiesta, stato};
 use crate::{ErroreStore, Store};
@@ -363,10 +365,32 @@ impl Store {
         &self,
         f: &FiltroMonitoraggio,
     ) -> Result<Limitato<VoceRichiesta>, ErroreStore> {
+        self.monitorate(f, COLONNE.to_string()).await
+    }
+
+    /// As [`Store::richieste_monitorate`], leaving the rows of big requests uncounted as
+    /// [`Store::elenco_richieste_contando`] does.
+    pub async fn richieste_monitorate_contando(
+        &self,
+        f: &FiltroMonitoraggio,
+        soglia: i64,
+    ) -> Result<Limitato<VoceElenco>, ErroreStore> {
+        let l = self.monitorate(f, colonne_contando(soglia)).await?;
+        Ok(Limitato {
+            voci: l.voci.into_iter().map(VoceElenco::da).collect(),
+            altre: l.altre,
+        })
+    }
+
+    async fn monitorate(
+        &self,
+        f: &FiltroMonitoraggio,
+        colonne: String,
+    ) -> Result<Limitato<VoceRichiesta>, ErroreStore> {
         let c = condizioni_monitoraggio(f);
         let limite = format!("${}", c.valori.len() + 1);
         let sql = format!(
-            "SELECT {COLONNE} {DA} WHERE {} ORDER BY q.id DESC LIMIT {limite}",
+            "SELECT {colonne} {DA} WHERE {} ORDER BY q.id DESC LIMIT {limite}",
             c.where_()
         );
         let voci = leggi!(self, |ex| {
@@ -411,47 +435,44 @@ impl Store {
     /// rather than listed. Whoever calls it has checked that the user may see the request.
     pub async fn cronologia_richiesta(&self, id: i64) -> Result<CronologiaRichiesta, ErroreStore> {
         let oggetto = oggetto_richiesta(id);
+        // One statement (the request's page reads it at every load): the chunks' summary
+        // comes on every row, and on a row of its own, with no entry, when there is none.
+        // From the request's own creation on: an earlier draft with the same id (see
+        // `da_registro`) is not part of its history.
+        let sql = "WITH dal AS (SELECT COALESCE(MAX(id), 0) AS id FROM audit_entries \
+             WHERE oggetto = $1 AND azione = 'RICHIESTA_CREATA'), \
+             blocchi AS (SELECT COUNT(*) AS blocchi_anpr, MIN(id) AS primo_blocco_id, \
+             MIN(istante_ms) AS primo_blocco_ms, MAX(istante_ms) AS ultimo_blocco_ms \
+             FROM audit_entries WHERE oggetto = $1 AND azione = $2 \
+             AND id >= (SELECT id FROM dal)), \
+             voci AS (SELECT id, istante_ms, attore, ruolo, comune, ente, oggetto, azione, \
+             dettagli, hash_precedente, hash FROM audit_entries WHERE oggetto = $1 \
+             AND azione <> $2 AND id >= (SELECT id FROM dal) ORDER BY id LIMIT $3) \
+             SELECT b.blocchi_anpr, b.primo_blocco_id, b.primo_blocco_ms, b.ultimo_blocco_ms, \
+             v.id, v.istante_ms, v.attore, v.ruolo, v.comune, v.ente, v.oggetto, v.azione, \
+             v.dettagli, v.hash_precedente, v.hash \
+             FROM blocchi b LEFT JOIN voci v ON 1 = 1 ORDER BY v.id";
         leggi!(self, |ex| {
-            // From the request's own creation on: an earlier draft with the same id (see
-            // `da_registro`) is not part of its history.
-            let dal: Option<i64> = sqlx::query(
-                "SELECT MAX(id) FROM audit_entries WHERE oggetto = $1 AND azione = 'RICHIESTA_CREATA'",
-            )
-            .bind(&oggetto)
-            .fetch_one(ex)
-            .await?
-            .try_get(0)?;
-            let dal = dal.unwrap_or(0);
-            let righe = sqlx::query(
-                "SELECT id, istante_ms, attore, ruolo, comune, ente, oggetto, azione, dettagli, \
-                 hash_precedente, hash FROM audit_entries WHERE oggetto = $1 AND azione <> $2 \
-                 AND id >= $3 ORDER BY id LIMIT $4",
-            )
-            .bind(&oggetto)
-            .bind(AZIONE_CHIAMATE_ANPR)
-            .bind(dal)
-            .bind(LIMITE_CRONOLOGIA)
-            .fetch_all(ex)
-            .await?;
+            let righe = sqlx::query(sql)
+                .bind(&oggetto)
+                .bind(AZIONE_CHIAMATE_ANPR)
+                .bind(LIMITE_CRONOLOGIA)
+                .fetch_all(ex)
+                .await?;
+            // The summary's row is always there (an aggregate, LEFT JOINed).
+            let b = righe.first().ok_or(sqlx::Error::RowNotFound)?;
             let mut voci = Vec::with_capacity(righe.len());
             for r in &righe {
-                voci.push(voce_audit_da_riga!(r));
+                if r.try_get::<Option<i64>, _>("id")?.is_some() {
+                    voci.push(voce_audit_da_riga!(r));
+                }
             }
-            let b = sqlx::query(
-                "SELECT COUNT(*), MIN(id), MIN(istante_ms), MAX(istante_ms) FROM audit_entries \
-                 WHERE oggetto = $1 AND azione = $2 AND id >= $3",
-            )
-            .bind(&oggetto)
-            .bind(AZIONE_CHIAMATE_ANPR)
-            .bind(dal)
-            .fetch_one(ex)
-            .await?;
             Ok(CronologiaRichiesta {
                 voci,
-                blocchi_anpr: b.try_get(0)?,
-                primo_blocco_id: b.try_get(1)?,
-                primo_blocco_ms: b.try_get(2)?,
-                ultimo_blocco_ms: b.try_get(3)?,
+                blocchi_anpr: b.try_get("blocchi_anpr")?,
+                primo_blocco_id: b.try_get("primo_blocco_id")?,
+                primo_blocco_ms: b.try_get("primo_blocco_ms")?,
+                ultimo_blocco_ms: b.try_get("ultimo_blocco_ms")?,
             })
         })
     }

@@ -496,45 +496,72 @@ impl Store {
         let chiave = self.chiave_hmac().map(ChiaveHmac::new);
         let chiave = chiave.as_ref();
         Ok(scrivi!(self, |tx, pg| {
-            let (comune, ente) = parti_convenzione!(tx, r.convenzione_id);
-            // Never an id used before (migration 0009): SQLite would reuse a discarded draft's.
-            let id: i64 = sqlx::query(
-                "UPDATE id_richieste SET ultimo = ultimo + 1 WHERE unico = 1 RETURNING ultimo",
-            )
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-            sqlx::query(
-                "INSERT INTO richieste (id, convenzione_id, utente_id, stato, motivo, \
+            if !pg {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA cache_size = {}",
+                    crate::connessione::CACHE_CARICAMENTO
+                )))
+                .execute(&mut *tx)
+                .await?;
+            }
+            let esito: Result<(i64, u64), ErroreStore> = async {
+                let (comune, ente) = parti_convenzione!(tx, r.convenzione_id);
+                // Never an id used before (migration 0009): SQLite would reuse a discarded draft's.
+                let id: i64 = sqlx::query(
+                    "UPDATE id_richieste SET ultimo = ultimo + 1 WHERE unico = 1 RETURNING ultimo",
+                )
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+                sqlx::query(
+                    "INSERT INTO richieste (id, convenzione_id, utente_id, stato, motivo, \
                  data_riferimento, snapshot, creata_ms, aggiornata_ms) \
                  VALUES ($7, $1, $2, 'BOZZA', $3, $4, $5, $6, $6)",
-            )
-            .bind(r.convenzione_id)
-            .bind(r.utente_id)
-            .bind(&r.motivo)
-            .bind(&r.data_riferimento)
-            .bind(r.snapshot.to_string())
-            .bind(ora)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            let mut n = 0u64;
-            let mut pronte = sorgente.prossime(chiave).await?;
-            while let Some(righe) = pronte {
-                n += righe.len() as u64;
-                let (scritte, dopo) = tokio::join!(
-                    inserisci_righe(pg, id, righe).execute(&mut *tx),
-                    sorgente.prossime(chiave),
-                );
-                scritte?;
-                pronte = dopo?;
+                )
+                .bind(r.convenzione_id)
+                .bind(r.utente_id)
+                .bind(&r.motivo)
+                .bind(&r.data_riferimento)
+                .bind(r.snapshot.to_string())
+                .bind(ora)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                let mut n = 0u64;
+                let mut pronte = sorgente.prossime(chiave).await?;
+                while let Some(righe) = pronte {
+                    n += righe.len() as u64;
+                    let (scritte, dopo) = tokio::join!(
+                        inserisci_righe(pg, id, righe).execute(&mut *tx),
+                        sorgente.prossime(chiave),
+                    );
+                    scritte?;
+                    pronte = dopo?;
+                }
+                let audit = Audit::nuovo(attore, format!("richiesta:{id}"), "RICHIESTA_CREATA")
+                    .con_comune(comune)
+                    .con_ente(ente)
+                    .con_dettagli(json!({"convenzione_id": r.convenzione_id, "righe": n}));
+                tx.appendi_audit(&audit).await?;
+                Ok((id, n))
             }
-            let audit = Audit::nuovo(attore, format!("richiesta:{id}"), "RICHIESTA_CREATA")
-                .con_comune(comune)
-                .con_ente(ente)
-                .con_dettagli(json!({"convenzione_id": r.convenzione_id, "righe": n}));
-            tx.appendi_audit(&audit).await?;
-            (id, n)
+            .await;
+            // Back to the usual size whether the upload was stored or not: this connection
+            // serves every write that follows. The upload's own error comes first.
+            let ripristino = if pg {
+                Ok(())
+            } else {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA cache_size = {}",
+                    crate::connessione::CACHE_SCRITTURA
+                )))
+                .execute(&mut *tx)
+                .await
+                .map(|_| ())
+            };
+            let fatto = esito?;
+            ripristino?;
+            fatto
         }))
     }
 

@@ -1,5 +1,7 @@
-//! A short-lived, per-process cache of a big request's row counts, for the pages and the API
-//! status call that show its progress.
+//! A short-lived, per-process cache of a big request's row counts, for the pages, the request
+//! lists and the API status call that show its progress. A list counts the rows of its small
+//! requests in its own statement and leaves those of a request that may be big (one with a row
+//! numbered [`SOGLIA_RIGHE`] or more) to this cache ([`Contatori::elenco`]).
 //!
 //! Counting the rows of a request costs in proportion to its rows (tens of milliseconds for
 //! 100,000), and while it is processing every open page polls for it and API clients ask for its
@@ -18,7 +20,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use store::elenchi::VoceRichiesta;
+use store::elenchi::{FiltroRichieste, VoceElenco, VoceRichiesta};
+use store::registro::{FiltroMonitoraggio, Limitato};
 use store::richieste::Richiesta;
 use store::{ErroreStore, Store};
 
@@ -97,6 +100,54 @@ impl Contatori {
         let voce = store.voce_richiesta(r.id).await?;
         *g = (voce.righe_totali >= SOGLIA_RIGHE).then(|| (versione, Instant::now(), voce.clone()));
         Ok(voce)
+    }
+
+    /// The requests of a list ([`Store::elenco_richieste`]) with their counts: those of a big
+    /// request as [`Contatori::voce`] gives them, the others read with the list.
+    pub async fn elenco(
+        &self,
+        store: &Store,
+        f: &FiltroRichieste,
+    ) -> Result<Vec<VoceRichiesta>, ErroreStore> {
+        let voci = store.elenco_richieste_contando(f, SOGLIA_RIGHE).await?;
+        self.completa(store, voci).await
+    }
+
+    /// [`Store::richieste_monitorate`], with counts as [`Contatori::elenco`] gives them.
+    pub async fn monitorate(
+        &self,
+        store: &Store,
+        f: &FiltroMonitoraggio,
+    ) -> Result<Limitato<VoceRichiesta>, ErroreStore> {
+        let l = store.richieste_monitorate_contando(f, SOGLIA_RIGHE).await?;
+        Ok(Limitato {
+            voci: self.completa(store, l.voci).await?,
+            altre: l.altre,
+        })
+    }
+
+    /// Counts what the list left uncounted (a request that may be big), through
+    /// [`Contatori::voce`]: the count is of the state the list read, or later. A request gone
+    /// since the list was read (a discarded draft) leaves it.
+    async fn completa(
+        &self,
+        store: &Store,
+        voci: Vec<VoceElenco>,
+    ) -> Result<Vec<VoceRichiesta>, ErroreStore> {
+        let mut v = Vec::with_capacity(voci.len());
+        for VoceElenco { mut voce, contata } in voci {
+            if !contata {
+                match self.voce(store, &voce.richiesta).await {
+                    Ok(c) => {
+                        (voce.righe_totali, voce.righe_finali) = (c.righe_totali, c.righe_finali)
+                    }
+                    Err(ErroreStore::NonTrovato { .. }) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            v.push(voce);
+        }
+        Ok(v)
     }
 
     /// The request's invalid rows ([`Store::conteggio_problemi`]); for a request of `totali`

@@ -75,23 +75,22 @@ impl Pagina {
 }
 
 async fn appartenenza(stato: &StatoApp, u: &store::anagrafiche::Utente) -> String {
+    if u.ente_id.is_none() && u.comune_id.is_none() {
+        return String::new();
+    }
+    // Both names in one statement; one not found (or not read) is left out.
+    let (ente, comune) = stato
+        .store
+        .nomi_ente_comune(u.ente_id, u.comune_id)
+        .await
+        .unwrap_or_default();
     // An Ente's account may also name the Comune that manages it: the Ente comes first.
-    if let Some(id) = u.ente_id
-        && let Ok(e) = stato.store.ente(id).await
-    {
-        if let Some(c) = u.comune_id
-            && let Ok(c) = stato.store.comune(c).await
-        {
-            return format!("{} (Comune di {})", e.nome, c.nome);
-        }
-        return e.nome;
+    match (ente, comune) {
+        (Some(e), Some(c)) => format!("{e} (Comune di {c})"),
+        (Some(e), None) => e,
+        (None, Some(c)) => format!("Comune di {c}"),
+        (None, None) => String::new(),
     }
-    if let Some(id) = u.comune_id
-        && let Ok(c) = stato.store.comune(id).await
-    {
-        return format!("Comune di {}", c.nome);
-    }
-    String::new()
 }
 
 /// Renders a template as an HTML answer. Pages are personal: never stored by caches.

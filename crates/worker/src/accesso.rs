@@ -19,7 +19,9 @@ pub struct OpzioniAccesso {
     /// vouchers) is always the system clock, as the gateway checks it.
     pub orologio: Arc<dyn Orologio>,
     pub politica: PoliticaRitentativi,
-    /// The engine forgets operation ids itself, after storing the rows' outcomes.
+    /// The engine's mode: it forgets operation ids itself, after storing the rows' outcomes;
+    /// it draws a chunk's ids together and takes quota slots in blocks, giving back the
+    /// unused ones after each chunk.
     pub completa_dopo_registrazione: bool,
 }
 
@@ -55,8 +57,8 @@ pub async fn client_con(
     opzioni: &OpzioniAccesso,
 ) -> Result<(String, PdndClient), ErroreWorker> {
     let (impronta, accesso) = leggi_accesso(store, chiave, comune_id).await?;
-    let client = costruisci(store, comune_id, &accesso, opzioni).await?;
-    Ok((impronta, client))
+    let c = costruisci(store, comune_id, &accesso, opzioni).await?;
+    Ok((impronta, c.client))
 }
 
 /// The stored access, decrypted, with its fingerprint.
@@ -80,12 +82,20 @@ pub(crate) async fn leggi_accesso(
     Ok((hex::encode(h.finalize()), accesso))
 }
 
+/// A client with its database adapters, which the engine drives directly (ids drawn for a
+/// whole chunk, quota slots given back after it).
+pub(crate) struct Costruito {
+    pub client: PdndClient,
+    pub archivio: Arc<ArchivioStore>,
+    pub quota: Arc<QuotaStore>,
+}
+
 pub(crate) async fn costruisci(
     store: &Store,
     comune_id: i64,
     accesso: &AccessoAnpr,
     opzioni: &OpzioniAccesso,
-) -> Result<PdndClient, ErroreWorker> {
+) -> Result<Costruito, ErroreWorker> {
     let comune = store.comune(comune_id).await?;
     // The key files exist on disk only while the configuration reads them, in a private
     // temporary folder (0700) that is removed right after.
@@ -111,17 +121,26 @@ pub(crate) async fn costruisci(
     drop(cartella);
     let mut o = OpzioniClient::new(comune.belfiore.clone());
     o.politica = opzioni.politica;
-    o.quota = Arc::new(QuotaStore::new(
-        store.clone(),
-        comune_id,
-        opzioni.orologio.clone(),
-    ));
-    let archivio = Arc::new(if opzioni.completa_dopo_registrazione {
-        ArchivioStore::per_motore(store.clone(), opzioni.orologio.clone())
+    let orologio = opzioni.orologio.clone();
+    let (archivio, quota) = if opzioni.completa_dopo_registrazione {
+        (
+            ArchivioStore::per_motore(store.clone(), orologio.clone()),
+            QuotaStore::per_motore(store.clone(), comune_id, orologio),
+        )
     } else {
-        ArchivioStore::new(store.clone(), opzioni.orologio.clone())
-    });
-    Ok(PdndClient::new(config, archivio, o)?)
+        (
+            ArchivioStore::new(store.clone(), orologio.clone()),
+            QuotaStore::new(store.clone(), comune_id, orologio),
+        )
+    };
+    let (archivio, quota) = (Arc::new(archivio), Arc::new(quota));
+    o.quota = quota.clone();
+    let client = PdndClient::new(config, archivio.clone(), o)?;
+    Ok(Costruito {
+        client,
+        archivio,
+        quota,
+    })
 }
 
 fn percorso_sicuro(base: &Path, nome: &str) -> Option<std::path::PathBuf> {

@@ -146,8 +146,22 @@ impl Motore {
             }
             Err(e) => return Err(e),
         };
+        // The chunk's operation ids in one transaction rather than one per call; without them
+        // (a database error) each call draws its own, as before.
+        // Likewise its quota slots; those left over go back when it ends.
+        let (chiavi, fabbisogno) = pianificate(&ctx, &righe);
+        if let Err(e) = ctx.client.archivio.prealloca(&chiavi).await {
+            tracing::warn!(errore = %e, "id di operazione non preassegnati: uno per chiamata");
+        }
+        ctx.client.quota.prepara_blocco(&fabbisogno).await;
         let fini = self.esegui_righe(&ctx, &righe).await;
-        self.registra(&ctx, &righe, fini).await
+        let mai_usate = ctx.client.archivio.dimentica(&chiavi);
+        if let Err(e) = self.store.completa_id_operazioni(&mai_usate).await {
+            tracing::warn!(errore = %e, "id di operazione non usati non cancellati");
+        }
+        let esito = self.registra(&ctx, &righe, fini).await;
+        ctx.client.quota.fine_blocco(&fabbisogno).await;
+        esito
     }
 
     /// CONVALIDATA → IN_ELABORAZIONE on the first claim. `false` when the request is no
@@ -440,11 +454,11 @@ async fn esegui_riga(ctx: Arc<Contesto>, riga: Riga) -> Fine {
 async fn cerca(ctx: &Contesto, riga: &Riga, identificativo: &str, piano: &Piano) -> Fine {
     let cf = (riga.tipo == TipoIdentificativo::Cf).then(|| identificativo.to_string());
     // Stable across restarts: a redone call reuses its operation id (DESIGN §4).
-    let chiave = format!("{}:{}", ctx.richiesta_id, riga.numero);
+    let chiave = chiave_riga(ctx.richiesta_id, riga.numero);
     let chiavi: Vec<String> = piano
         .servizi()
-        .iter()
-        .map(|s| format!("{chiave}:{s}"))
+        .into_iter()
+        .map(|s| rivestizione::chiave_chiamata(&chiave, s))
         .collect();
     let r = rivestizione::Riga {
         identificativo,
@@ -474,6 +488,40 @@ async fn cerca(ctx: &Contesto, riga: &Riga, identificativo: &str, piano: &Piano)
             Fine::Interrotta(i)
         }
     }
+}
+
+/// A row's key, stable across restarts: a redone call reuses its operation id (DESIGN §4).
+fn chiave_riga(richiesta_id: i64, numero: i64) -> String {
+    format!("{richiesta_id}:{numero}")
+}
+
+/// The calls the chunk's rows plan: the keys of those whose ids may be drawn ahead (not
+/// C001/C004, whose calls go out one at a time in id order), and per service the share and
+/// the number of calls.
+fn pianificate(ctx: &Contesto, righe: &[Riga]) -> (Vec<String>, Vec<(Servizio, u64, i64)>) {
+    let mut chiavi = Vec::new();
+    let mut per_servizio = BTreeMap::<Servizio, i64>::new();
+    for riga in righe {
+        if normalizza(riga.tipo, riga.identificativo.as_deref()).is_err() {
+            continue;
+        }
+        let Ok(piano) = pianifica(&ctx.gruppi, ctx.ambito, riga.tipo, &ctx.abilitati) else {
+            continue;
+        };
+        let chiave = chiave_riga(ctx.richiesta_id, riga.numero);
+        for s in piano.servizi() {
+            *per_servizio.entry(s).or_default() += 1;
+            if !s.ordina_id() {
+                chiavi.push(rivestizione::chiave_chiamata(&chiave, s));
+            }
+        }
+    }
+    let quote = &ctx.client.client.config().quotas;
+    let fabbisogno = per_servizio
+        .into_iter()
+        .map(|(s, n)| (s, quote.get(&s).copied().unwrap_or(u64::MAX), n))
+        .collect();
+    (chiavi, fabbisogno)
 }
 
 /// The row's outcome as stored: call ids per call, result fields (the person and the family)

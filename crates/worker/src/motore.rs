@@ -4,6 +4,7 @@
 
 use crate::ErroreWorker;
 use crate::accesso::{OpzioniAccesso, costruisci, leggi_accesso};
+use crate::adattatori::{ArchivioStore, QuotaStore};
 use anpr::client::{PdndClient, PoliticaRitentativi};
 use anpr::security::{Orologio, OrologioSistema};
 use std::collections::{HashMap, HashSet};
@@ -106,6 +107,8 @@ impl LavoroSvolto {
 pub(crate) struct ClientComune {
     pub impronta: String,
     pub client: Arc<PdndClient>,
+    pub archivio: Arc<ArchivioStore>,
+    pub quota: Arc<QuotaStore>,
 }
 
 pub struct Motore {
@@ -214,11 +217,13 @@ impl Motore {
     /// (rows, whose ANPR client blocks on the store adapters, always run in tasks of their own).
     pub async fn esegui_finche(&self, arresto: impl Future<Output = ()>) {
         let (ferma, fermato) = tokio::sync::watch::channel(false);
-        let corsie = futures_util::future::join_all(
+        // On the heap so it can be dropped before the leases are released: a lane cut short
+        // may hold the database's write connection (a chunk's transaction in progress), which
+        // only dropping it gives back.
+        let mut corsie = Box::pin(futures_util::future::join_all(
             (0..self.opzioni.blocchi_in_parallelo.max(1))
                 .map(|i| self.corsia(i == 0, fermato.clone())),
-        );
-        tokio::pin!(corsie);
+        ));
         tokio::pin!(arresto);
         let finito = tokio::select! {
             biased;
@@ -231,6 +236,7 @@ impl Motore {
             // The lanes end only when told to.
             _ = &mut corsie => true,
         };
+        drop(corsie);
         self.concludi_arresto(finito).await;
     }
 
@@ -313,10 +319,12 @@ impl Motore {
             politica: self.opzioni.politica,
             completa_dopo_registrazione: true,
         };
-        let client = costruisci(&self.store, comune_id, &accesso, &opzioni).await?;
+        let c = costruisci(&self.store, comune_id, &accesso, &opzioni).await?;
         let c = Arc::new(ClientComune {
             impronta,
-            client: Arc::new(client),
+            client: Arc::new(c.client),
+            archivio: c.archivio,
+            quota: c.quota,
         });
         self.client
             .lock()

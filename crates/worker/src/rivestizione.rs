@@ -100,7 +100,7 @@ async fn passi(client: &PdndClient, riga: &Riga<'_>, r: &mut EsitoRiga) -> Resul
                     .unwrap_or_else(|| riga.identificativo.to_string()),
             ),
         };
-        let chiave = format!("{}:{}", riga.chiave, passo.servizio);
+        let chiave = chiave_chiamata(&riga.chiave, passo.servizio);
         let contesto = contesto_per(riga, passo.servizio);
         let inizio = std::time::Instant::now();
         let risposta = client
@@ -149,6 +149,11 @@ async fn passi(client: &PdndClient, riga: &Riga<'_>, r: &mut EsitoRiga) -> Resul
         }
     }
     Ok(())
+}
+
+/// The key of a row's call to a service, under which its operation id is stored.
+pub(crate) fn chiave_chiamata(chiave_riga: &str, servizio: Servizio) -> String {
+    format!("{chiave_riga}:{servizio}")
 }
 
 /// The row's context with the convention's own purposeId for the service, if it has one.

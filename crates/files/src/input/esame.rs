@@ -26,11 +26,22 @@ const INDEFINITI_1252: [u8; 5] = [0x81, 0x8D, 0x8F, 0x90, 0x9D];
 
 /// Reads `sorgente` to the end (or to one byte past the size limit), copying every byte to
 /// `copia` when the caller needs a second read of a stream that cannot seek.
+#[cfg(test)]
 pub(crate) fn esamina<R: Read>(
+    sorgente: R,
+    limiti: &Limiti,
+    copia: Option<&mut dyn Write>,
+) -> Result<Contenuto, RifiutoFile> {
+    esamina_contando(sorgente, limiti, copia).map(|(c, _)| c)
+}
+
+/// [`esamina`], with the number of physical lines read (CR, LF and CRLF each end one): an
+/// upper bound of the rows, so the second pass can size its tables once.
+pub(crate) fn esamina_contando<R: Read>(
     mut sorgente: R,
     limiti: &Limiti,
     mut copia: Option<&mut dyn Write>,
-) -> Result<Contenuto, RifiutoFile> {
+) -> Result<(Contenuto, u64), RifiutoFile> {
     let mut controllo = Controllo::default();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -51,7 +62,8 @@ pub(crate) fn esamina<R: Read>(
         }
         controllo.alimenta(&buf[..n]);
     }
-    controllo.verdetto()
+    let righe = controllo.riga;
+    controllo.verdetto().map(|c| (c, righe))
 }
 
 /// Streaming state: nothing here grows with the file.

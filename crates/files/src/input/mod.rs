@@ -89,9 +89,9 @@ pub fn analizza<R: Read>(
     let mut copia = tempfile::tempfile().map_err(|e| RifiutoFile::lettura(&e))?;
     let contenuto = {
         let mut scrittore = BufWriter::new(&mut copia);
-        let contenuto = esame::esamina(sorgente, &limiti, Some(&mut scrittore))?;
+        let esame = esame::esamina_contando(sorgente, &limiti, Some(&mut scrittore))?;
         scrittore.flush().map_err(|e| RifiutoFile::lettura(&e))?;
-        contenuto
+        esame
     };
     copia
         .seek(SeekFrom::Start(0))
@@ -108,7 +108,7 @@ pub fn analizza_ripetibile<R: Read + Seek>(
     visita: impl FnMut(RigaAnalizzata),
 ) -> Result<Rapporto, RifiutoFile> {
     let limiti = limiti.effettivi();
-    let contenuto = esame::esamina(&mut sorgente, &limiti, None)?;
+    let contenuto = esame::esamina_contando(&mut sorgente, &limiti, None)?;
     sorgente
         .seek(SeekFrom::Start(0))
         .map_err(|e| RifiutoFile::lettura(&e))?;
@@ -153,7 +153,7 @@ pub fn controlla_file(percorso: &Path, limiti: Limiti, json: bool, out: &mut dyn
 /// The second pass.
 fn leggi<R: Read + Seek>(
     sorgente: R,
-    contenuto: Contenuto,
+    (contenuto, righe_fisiche): (Contenuto, u64),
     nome_file: Option<&str>,
     limiti: Limiti,
     opzioni: Opzioni,
@@ -170,13 +170,19 @@ fn leggi<R: Read + Seek>(
     match contenuto {
         Contenuto::Xlsx => {
             let rif = opzioni.riferimento;
-            let mut interprete = righe::Interprete::new(limiti, rif, None, rapporto, visita);
+            let mut interprete = righe::Interprete::new(limiti, rif, None, rapporto, visita, 0);
             xlsx::leggi(sorgente, &limiti, |rec| interprete.record(rec))?;
             interprete.fine()
         }
-        Contenuto::Csv(codifica) => {
-            leggi_csv(sorgente, codifica, limiti, opzioni, rapporto, visita)
-        }
+        Contenuto::Csv(codifica) => leggi_csv(
+            sorgente,
+            codifica,
+            limiti,
+            opzioni,
+            rapporto,
+            visita,
+            righe_fisiche,
+        ),
     }
 }
 
@@ -187,6 +193,7 @@ fn leggi_csv<R: Read>(
     opzioni: Opzioni,
     mut rapporto: Rapporto,
     visita: impl FnMut(RigaAnalizzata),
+    righe_fisiche: u64,
 ) -> Result<Rapporto, RifiutoFile> {
     let errore = |e: io::Error| RifiutoFile::lettura(&e);
     let mut br = BufReader::with_capacity(64 * 1024, sorgente);
@@ -206,7 +213,8 @@ fn leggi_csv<R: Read>(
         _ => "tab",
     });
     let rif = opzioni.riferimento;
-    let mut interprete = righe::Interprete::new(limiti, rif, separatore, rapporto, visita);
+    let mut interprete =
+        righe::Interprete::new(limiti, rif, separatore, rapporto, visita, righe_fisiche);
     let mut lettore = csv::LettoreCsv::new(br, separatore, codifica, limiti.max_campo);
     while let Some(rec) = lettore.prossimo().map_err(errore)? {
         interprete.record(rec)?;

@@ -245,7 +245,11 @@ impl<F: FnMut(RigaAnalizzata)> Interprete<F> {
         separatore: Option<u8>,
         rapporto: Rapporto,
         visita: F,
+        righe_stimate: u64,
     ) -> Self {
+        // The duplicate table sized once for the rows the file can hold (its lines, at most
+        // the limit): growing it near the end of a big file would briefly hold it twice.
+        let capacita = righe_stimate.min(limiti.max_righe.saturating_add(1));
         Interprete {
             limiti,
             data_riferimento,
@@ -253,7 +257,7 @@ impl<F: FnMut(RigaAnalizzata)> Interprete<F> {
             disposizione: None,
             righe_dati: 0,
             colonne_extra_segnalate: false,
-            impronte: Impronte::new(),
+            impronte: Impronte::con_capacita(usize::try_from(capacita).unwrap_or(0)),
             rapporto,
             visita,
         }

@@ -10,7 +10,9 @@ use store::richieste::stato;
 crate::contratto!(
     id_operazione,
     id_operazione_concorrenti,
+    id_operazione_preassegnati,
     quota_mai_superata,
+    quota_a_blocchi,
     righe_reclamate_una_volta,
     lease_scaduto_reclamato,
     rilascio_all_arresto,
@@ -82,6 +84,122 @@ async fn id_operazione_concorrenti(db: &Db) {
     altro.chiudi().await;
 }
 
+async fn id_operazione_preassegnati(db: &Db) {
+    let s = &db.store;
+    let altro = db.altro_store().await;
+    // A key that already has an id keeps it; the others get fresh ones above the mark.
+    let esistente = s.id_operazione_per("9:2:C030", ORA).await.unwrap();
+    let chiavi: Vec<String> = ["9:1:C030", "9:2:C030", "9:3:C030", "9:1:C030"]
+        .map(String::from)
+        .to_vec();
+    let ids = s.prealloca_id_operazioni(&chiavi, ORA).await.unwrap();
+    assert_eq!(ids.len(), 4);
+    assert_eq!(ids[1], ("9:2:C030".to_string(), esistente, false));
+    assert!(ids[0].2 && ids[2].2, "nuovi");
+    assert_eq!(ids[0].1, esistente + 1);
+    assert_eq!(ids[2].1, esistente + 2);
+    assert_eq!(
+        ids[3],
+        ("9:1:C030".to_string(), ids[0].1, false),
+        "chiave ripetuta"
+    );
+    assert_eq!(s.id_operazione_massimo().await.unwrap(), esistente + 2);
+    // Stored before any call: another process redoing the call finds the same id.
+    assert_eq!(
+        altro.id_operazione_per("9:3:C030", ORA).await.unwrap(),
+        ids[2].1
+    );
+    // Together with single draws from another process: never the same id twice.
+    let lotto: Vec<String> = (0..300).map(|i| format!("10:{i}:C030")).collect();
+    let (a, b) = tokio::join!(s.prealloca_id_operazioni(&lotto, ORA), async {
+        let mut v = Vec::new();
+        for i in 0..30 {
+            v.push(
+                altro
+                    .id_operazione_per(&format!("11:{i}:C020"), ORA)
+                    .await
+                    .unwrap(),
+            );
+        }
+        v
+    });
+    let mut tutti: HashSet<u128> = a.unwrap().into_iter().map(|(_, id, _)| id).collect();
+    assert_eq!(tutti.len(), 300);
+    for id in b {
+        assert!(tutti.insert(id), "id {id} dato due volte");
+    }
+    assert!(
+        s.prealloca_id_operazioni(&[], ORA)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    altro.chiudi().await;
+}
+
+/// Slots taken in blocks by several processes, given back when unused: the share holds, and
+/// blocks shrink as it runs out.
+async fn quota_a_blocchi(db: &Db) {
+    let b = base(&db.store).await;
+    let altro = db.altro_store().await;
+    let giorno = store::giorno_roma(ORA);
+    // 100 left: a quarter of it at most.
+    assert_eq!(
+        db.store
+            .riserva_chiamate(b.comune_id, "C030", ORA, 100, 32)
+            .await
+            .unwrap(),
+        Some((25, 25))
+    );
+    assert_eq!(
+        altro
+            .riserva_chiamate(b.comune_id, "C030", ORA, 100, 10)
+            .await
+            .unwrap(),
+        Some((10, 35))
+    );
+    // 20 unused go back; never below zero.
+    db.store
+        .restituisci_chiamate(b.comune_id, "C030", &giorno, 20)
+        .await
+        .unwrap();
+    assert_eq!(contate_c030(db, b.comune_id, &giorno).await, 15);
+    let mut compiti = Vec::new();
+    for s in [db.store.clone(), altro.clone(), db.store.clone()] {
+        compiti.push(tokio::spawn(async move {
+            let mut presi = 0;
+            while let Some((n, _)) = s
+                .riserva_chiamate(b.comune_id, "C030", ORA, 100, 32)
+                .await
+                .unwrap()
+            {
+                assert!(n >= 1);
+                presi += n;
+            }
+            presi
+        }));
+    }
+    let mut presi = 0;
+    for c in compiti {
+        presi += c.await.unwrap();
+    }
+    assert_eq!(presi, 85, "fino alla quota, non oltre");
+    assert_eq!(contate_c030(db, b.comune_id, &giorno).await, 100);
+    db.store
+        .restituisci_chiamate(b.comune_id, "C030", &giorno, 500)
+        .await
+        .unwrap();
+    assert_eq!(contate_c030(db, b.comune_id, &giorno).await, 0);
+    assert_eq!(
+        db.store
+            .riserva_chiamate(b.comune_id, "C030", ORA, 0, 32)
+            .await
+            .unwrap(),
+        None
+    );
+    altro.chiudi().await;
+}
+
 async fn quota_mai_superata(db: &Db) {
     let b = base(&db.store).await;
     let altro = db.altro_store().await;
@@ -111,13 +229,7 @@ async fn quota_mai_superata(db: &Db) {
     }
     assert_eq!(concesse, 30);
     let giorno = store::giorno_roma(ORA);
-    assert_eq!(
-        db.store
-            .chiamate_contate(b.comune_id, "C030", &giorno)
-            .await
-            .unwrap(),
-        30
-    );
+    assert_eq!(contate_c030(db, b.comune_id, &giorno).await, 30);
     // Another service and the next Rome day have their own counters.
     assert!(
         db.store
@@ -358,4 +470,11 @@ async fn sospesa_una_volta(db: &Db) {
         Err(store::ErroreStore::NonTrovato { .. })
     ));
     altro.chiudi().await;
+}
+
+async fn contate_c030(db: &Db, comune_id: i64, giorno: &str) -> i64 {
+    db.store
+        .chiamate_contate(comune_id, "C030", giorno)
+        .await
+        .unwrap()
 }

@@ -451,4 +451,35 @@ async fn cronologia_con_blocchi_contati(db: &Db) {
     let vuota = s.cronologia_richiesta(altra).await.unwrap();
     assert_eq!((vuota.voci.len(), vuota.blocchi_anpr), (2, 0));
     assert_eq!((vuota.primo_blocco_id, vuota.primo_blocco_ms), (None, None));
+    // No entry at all (read in one statement, whose chunk summary row is always there).
+    let nessuna = s.cronologia_richiesta(altra + 1_000).await.unwrap();
+    assert!(nessuna.voci.is_empty());
+    assert_eq!(
+        (
+            nessuna.blocchi_anpr,
+            nessuna.primo_blocco_id,
+            nessuna.ultimo_blocco_ms
+        ),
+        (0, None, None)
+    );
+    // An id used by an earlier, discarded draft: its history starts at the last creation.
+    let riusato = format!("richiesta:{}", altra + 2_000);
+    let mut ids = Vec::new();
+    for azione in [
+        "RICHIESTA_CREATA",
+        "CHIAMATE_ANPR",
+        "RICHIESTA_SCARTATA",
+        "RICHIESTA_CREATA",
+        "CHIAMATE_ANPR",
+        "RICHIESTA_IN_ATTESA_CONVALIDA",
+    ] {
+        let a = Audit::nuovo(&mario(), riusato.clone(), azione);
+        ids.push(s.appendi_audit(&a).await.unwrap());
+    }
+    let c = s.cronologia_richiesta(altra + 2_000).await.unwrap();
+    assert_eq!(
+        c.voci.iter().map(|v| v.id).collect::<Vec<_>>(),
+        [ids[3], ids[5]]
+    );
+    assert_eq!((c.blocchi_anpr, c.primo_blocco_id), (1, Some(ids[4])));
 }

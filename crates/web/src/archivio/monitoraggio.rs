@@ -126,7 +126,7 @@ async fn richieste(
         return Ok(csv_richieste(&stato, elenco.voci).risposta(&nome_file(&stato, "richieste")));
     }
     let filtro = filtro_richieste(ambito, &f, LIMITE_PAGINA);
-    let elenco = stato.store.richieste_monitorate(&filtro).await?;
+    let elenco = stato.contatori.monitorate(&stato.store, &filtro).await?;
     let filtri = ModuloFiltri::nuovo(&stato, "/monitoraggio", o, &scelte, &f, &q, "stato", false);
     let t = PaginaMonitoraggio {
         p: Pagina::per(&stato, &u).await,

@@ -179,12 +179,15 @@ pub async fn pagina_home(stato: &StatoApp, u: &UtenteConnesso) -> Result<Respons
         ambito_monitor(u)?
     };
     let recenti = stato
-        .store
-        .elenco_richieste(&FiltroRichieste {
-            ambito,
-            stato: None,
-            limite: LIMITE_HOME,
-        })
+        .contatori
+        .elenco(
+            &stato.store,
+            &FiltroRichieste {
+                ambito,
+                stato: None,
+                limite: LIMITE_HOME,
+            },
+        )
         .await?;
     let in_attesa = match ambito {
         AmbitoElenco::Comune(_) => {

@@ -1,10 +1,13 @@
 //! The per-process cache of a big request's counts (`web::contatori`): reused within its
-//! second and its state, recounted after either, never used for small requests.
+//! second and its state, recounted after either, never used for small requests; the request
+//! lists take a big request's counts from it, and count the others with the list.
 
 use crate::aiuto::{TestApp, avvia};
 use domain::esito::Esito;
 use domain::tipo::TipoIdentificativo;
 use store::ChiaveMaestra;
+use store::elenchi::{AmbitoElenco, FiltroRichieste};
+use store::registro::FiltroMonitoraggio;
 use store::richieste::{EsitoRiga, NuovaRichiesta, NuovaRiga, stato};
 use web::contatori::{Contatori, DURATA_CONTEGGI, SOGLIA_RIGHE};
 
@@ -141,4 +144,96 @@ async fn piccola_sempre_contata() {
     let r = app.store.richiesta(id).await.unwrap();
     let voce = contatori.voce(&app.store, &r).await.unwrap();
     assert_eq!((voce.righe_totali, voce.righe_finali), (40, 5));
+}
+
+/// (id, total, final) of each listed request, newest first.
+fn conteggi(voci: &[store::elenchi::VoceRichiesta]) -> Vec<(i64, i64, i64)> {
+    voci.iter()
+        .map(|v| (v.richiesta.id, v.righe_totali, v.righe_finali))
+        .collect()
+}
+
+#[tokio::test]
+async fn elenchi_con_le_grandi_dalla_cache_e_le_piccole_contate() {
+    let app = avvia().await;
+    let grande = richiesta_convalidata(&app, SOGLIA_RIGHE).await;
+    let piccola = richiesta_convalidata(&app, 40).await;
+    let contatori = Contatori::default();
+    let f = FiltroRichieste {
+        ambito: AmbitoElenco::Utente(app.seme.standard.id),
+        stato: None,
+        limite: 100,
+    };
+    let comune = app
+        .store
+        .convenzione(app.seme.convenzione_manuale.id)
+        .await
+        .unwrap()
+        .comune_id;
+    let m = FiltroMonitoraggio {
+        ambito: AmbitoElenco::Comune(comune),
+        richiedente: None,
+        ente_id: None,
+        convenzione_id: None,
+        dal_ms: None,
+        al_ms: None,
+        stato: None,
+        richiesta_id: None,
+        limite: 100,
+    };
+    let contata = std::time::Instant::now();
+    let voci = contatori.elenco(&app.store, &f).await.unwrap();
+    // Everything but the counts is the exact list's; the counts are right.
+    assert_eq!(voci, app.store.elenco_richieste(&f).await.unwrap());
+    let inizio = conteggi(&voci);
+    assert!(inizio.starts_with(&[(piccola, 40, 0), (grande, SOGLIA_RIGHE, 0)]));
+
+    registra(&app, grande, 30).await;
+    registra(&app, piccola, 5).await;
+    let voci = contatori.elenco(&app.store, &f).await.unwrap();
+    let monitorate = contatori.monitorate(&app.store, &m).await.unwrap();
+    if contata.elapsed() < DURATA_CONTEGGI {
+        // Within the second the big one's counts are those just cached (by the list, for
+        // the request's page too); the small one is counted afresh.
+        assert!(conteggi(&voci).starts_with(&[(piccola, 40, 5), (grande, SOGLIA_RIGHE, 0)]));
+        let r = app.store.richiesta(grande).await.unwrap();
+        assert_eq!(
+            contatori.voce(&app.store, &r).await.unwrap().righe_finali,
+            0
+        );
+        assert!(
+            conteggi(&monitorate.voci).starts_with(&[(piccola, 40, 5), (grande, SOGLIA_RIGHE, 0)])
+        );
+    }
+    tokio::time::sleep(DURATA_CONTEGGI + std::time::Duration::from_millis(100)).await;
+    let voci = contatori.elenco(&app.store, &f).await.unwrap();
+    assert!(conteggi(&voci).starts_with(&[(piccola, 40, 5), (grande, SOGLIA_RIGHE, 30)]));
+    assert_eq!(voci, app.store.elenco_richieste(&f).await.unwrap());
+
+    // A state change is listed with counts of that state, however recent the cached ones.
+    registra(&app, grande, 20).await;
+    app.store
+        .cambia_stato_richiesta(
+            grande,
+            &[stato::CONVALIDATA],
+            stato::IN_ELABORAZIONE,
+            None,
+            &app.seme.standard.attore,
+        )
+        .await
+        .unwrap();
+    let monitorate = contatori.monitorate(&app.store, &m).await.unwrap();
+    let v = monitorate
+        .voci
+        .iter()
+        .find(|v| v.richiesta.id == grande)
+        .unwrap();
+    assert_eq!(
+        (v.richiesta.stato.as_str(), v.righe_finali),
+        (stato::IN_ELABORAZIONE, 50)
+    );
+    assert_eq!(
+        monitorate.voci,
+        app.store.richieste_monitorate(&m).await.unwrap().voci
+    );
 }
