@@ -23,6 +23,12 @@ mod verifica;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc returns the pages it frees to the system; glibc's malloc kept the memory that an
+/// upload or a burst of work had freed, for the life of the process (docs/PERFORMANCE.md,
+/// "Memory").
+#[global_allocator]
+static ALLOCATORE: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     logging::init(cli.globali.log_format);

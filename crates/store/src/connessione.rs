@@ -23,10 +23,11 @@ pub(crate) const CACHE_SCRITTURA: &str = "-8192";
 /// The write connection's page cache while an upload stores its rows, 32 MiB. A write
 /// transaction keeps the pages it changed in the cache until COMMIT; when the cache is full it
 /// spills them to the WAL and reads them back at their next change. An upload of a million
-/// rows changes `righe_identificativo_hmac` at random places (about 80 MiB of index at the
-/// end): with 2 MiB nearly every row spilled and reloaded a page. 32 MiB kept a
-/// 1,000,000-row upload at 173.5 MiB of process memory (248 MiB with 64 MiB, which was only
-/// about 15% faster). The upload sets [`CACHE_SCRITTURA`] back before it commits, so the
+/// rows changes `righe_identificativo_hmac` at random places: with 2 MiB nearly every row
+/// spilled and reloaded a page. With 32 MiB a 1,000,000-row upload peaks at about 135 MiB of
+/// process memory and takes about 14 s on the bench machine, since the hashes were cut to
+/// 32 hex digits (migration 0012; 19 s with 64 digits; 64 MiB of cache gave 15–16 s with 64
+/// digits, at 169 MiB). The upload sets [`CACHE_SCRITTURA`] back before it commits, so the
 /// engine's writes that follow do not keep 32 MiB of pages.
 pub(crate) const CACHE_CARICAMENTO: &str = "-32768";
 

@@ -10,8 +10,8 @@ use serde_json::json;
 use sqlx::Row as _;
 
 /// The keyed hash kept for an identifier: HMAC-SHA256 over `tipo`, a newline and the value,
-/// lowercase hex. The same person asked twice gives the same hash; without the key the hash
-/// reveals nothing.
+/// its first 128 bits in lowercase hex. The same person asked twice gives the same hash;
+/// without the key the hash reveals nothing.
 pub fn hmac_identificativo(chiave: &Segreto, tipo: &str, identificativo: &str) -> String {
     ChiaveHmac::new(chiave).hmac_identificativo(tipo, identificativo)
 }
@@ -20,6 +20,12 @@ pub fn hmac_identificativo(chiave: &Segreto, tipo: &str, identificativo: &str) -
 /// [`hmac_normalizzato`] with the key's padding computed once instead of once per hash (an
 /// upload hashes every row).
 pub(crate) struct ChiaveHmac(hmac::Key);
+
+/// Bytes of the HMAC-SHA256 tag that are kept: 128 bits, 32 hex digits (RFC 2104 §5 allows a
+/// tag truncated to half the hash). Two different identifiers share a hash with probability
+/// 2^-128, and the index of a million rows' hashes is half as big as with the whole tag: an
+/// upload inserts into it at random places (migration 0012).
+const LUNGHEZZA_HMAC: usize = 16;
 
 impl ChiaveHmac {
     pub(crate) fn new(chiave: &Segreto) -> ChiaveHmac {
@@ -31,7 +37,7 @@ impl ChiaveHmac {
         ctx.update(tipo.as_bytes());
         ctx.update(b"\n");
         ctx.update(identificativo.as_bytes());
-        hex::encode(ctx.sign().as_ref())
+        hex::encode(&ctx.sign().as_ref()[..LUNGHEZZA_HMAC])
     }
 
     pub(crate) fn hmac_normalizzato(&self, tipo: TipoIdentificativo, valore: &str) -> String {
@@ -178,7 +184,7 @@ mod tests {
     fn hmac_per_tipo_e_valore() {
         let k = Segreto::new(vec![5u8; 32]);
         let a = hmac_identificativo(&k, "CF", "RSSMRA80A01F205X");
-        assert_eq!(a.len(), 64);
+        assert_eq!(a.len(), 32);
         assert_eq!(a, hmac_identificativo(&k, "CF", "RSSMRA80A01F205X"));
         assert_ne!(a, hmac_identificativo(&k, "IDANPR", "RSSMRA80A01F205X"));
         assert_ne!(

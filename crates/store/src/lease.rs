@@ -38,13 +38,40 @@ struct EsitoPreparato<'a> {
 
 /// Claimable: pending, or held under an expired lease; not a duplicate; of a request that is
 /// CONVALIDATA or IN_ELABORAZIONE and not suspended at `$2`; of request `$5` when it is set.
-const CANDIDATE: &str = "SELECT g.id FROM righe g JOIN richieste r ON r.id = g.richiesta_id \
-    WHERE r.stato IN ('CONVALIDATA', 'IN_ELABORAZIONE') \
-      AND (r.sospesa_fino_a_ms IS NULL OR r.sospesa_fino_a_ms <= $2) \
-      AND ($5 IS NULL OR r.id = $5) \
-      AND g.duplicato_di IS NULL \
-      AND (g.stato = 'DA_ELABORARE' OR (g.stato = 'IN_CORSO' AND g.lease_scadenza_ms < $2)) \
-    ORDER BY g.richiesta_id, g.numero LIMIT $4";
+/// `$stato` is the condition on the row's state.
+macro_rules! candidate {
+    ($stato:literal) => {
+        concat!(
+            "SELECT g.id, g.richiesta_id, g.numero FROM righe g \
+             JOIN richieste r ON r.id = g.richiesta_id \
+             WHERE ",
+            $stato,
+            " AND r.stato IN ('CONVALIDATA', 'IN_ELABORAZIONE') \
+              AND (r.sospesa_fino_a_ms IS NULL OR r.sospesa_fino_a_ms <= $2) \
+              AND ($5 IS NULL OR r.id = $5) \
+              AND g.duplicato_di IS NULL \
+             ORDER BY g.richiesta_id, g.numero LIMIT $4"
+        )
+    };
+}
+
+/// PostgreSQL: one scan of both states, which skips the rows another worker is claiming.
+const CANDIDATE_PG: &str = concat!(
+    candidate!("(g.stato = 'DA_ELABORARE' OR (g.stato = 'IN_CORSO' AND g.lease_scadenza_ms < $2))"),
+    " FOR UPDATE OF g SKIP LOCKED"
+);
+
+/// SQLite: the first `$4` rows of each state, each read in the order of the
+/// `righe_da_elaborare` index (state, request, number) and stopped there, then the first `$4`
+/// of both. Written with one OR, SQLite read every pending row of every request and sorted
+/// them for each claim: 1.1–1.7 s per chunk with a million rows pending, against 8 ms now.
+const CANDIDATE_SQLITE: &str = concat!(
+    "SELECT id FROM (SELECT * FROM (",
+    candidate!("g.stato = 'DA_ELABORARE'"),
+    ") UNION ALL SELECT * FROM (",
+    candidate!("g.stato = 'IN_CORSO' AND g.lease_scadenza_ms < $2"),
+    ")) ORDER BY richiesta_id, numero LIMIT $4"
+);
 
 impl Store {
     /// Claims up to `quanti` rows for `proprietario` until `ora_ms + lease_ms`, optionally only
@@ -58,13 +85,20 @@ impl Store {
         quanti: i64,
         richiesta_id: Option<i64>,
     ) -> Result<Vec<Riga>, ErroreStore> {
-        let candidate_pg = format!("{CANDIDATE} FOR UPDATE OF g SKIP LOCKED");
         Ok(scrivi!(self, |tx, pg| {
-            let candidate = if pg { candidate_pg.as_str() } else { CANDIDATE };
-            let sql = format!(
-                "UPDATE righe SET stato = 'IN_CORSO', lease_proprietario = $1, \
-                 lease_scadenza_ms = $3 WHERE id IN ({candidate}) RETURNING {COLONNE_RIGA}"
-            );
+            let sql = if pg {
+                format!(
+                    "UPDATE righe SET stato = 'IN_CORSO', lease_proprietario = $1, \
+                     lease_scadenza_ms = $3 WHERE id IN (SELECT c.id FROM ({CANDIDATE_PG}) c) \
+                     RETURNING {COLONNE_RIGA}"
+                )
+            } else {
+                format!(
+                    "UPDATE righe SET stato = 'IN_CORSO', lease_proprietario = $1, \
+                     lease_scadenza_ms = $3 WHERE id IN ({CANDIDATE_SQLITE}) \
+                     RETURNING {COLONNE_RIGA}"
+                )
+            };
             let righe = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(proprietario)
                 .bind(ora_ms)

@@ -72,6 +72,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "duplicati_in_attesa",
         include_str!("../migrations/sqlite/0011_duplicati_in_attesa.sql"),
     ),
+    (
+        12,
+        "hmac_128",
+        include_str!("../migrations/sqlite/0012_hmac_128.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -128,6 +133,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         11,
         "duplicati_in_attesa",
         include_str!("../migrations/postgres/0011_duplicati_in_attesa.sql"),
+    ),
+    (
+        12,
+        "hmac_128",
+        include_str!("../migrations/postgres/0012_hmac_128.sql"),
     ),
 ];
 
@@ -364,5 +374,59 @@ mod tests {
             e.iter().map(|m| (m.0, m.1)).collect()
         }
         assert_eq!(v(SQLITE), v(POSTGRES));
+    }
+
+    /// Migration 0012 cuts the hashes stored before it exactly as the code now computes them,
+    /// so "chi ha consultato" still finds the rows of older requests.
+    #[tokio::test]
+    async fn la_0012_taglia_gli_hash_salvati_come_quelli_nuovi() {
+        use aws_lc_rs::hmac;
+        let cartella = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", cartella.path().join("m.db").display());
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opzioni_sqlite(&url).unwrap())
+            .await
+            .unwrap();
+        migratore(&SQLITE[..11]).run(&pool).await.unwrap();
+        // As written before 0012: the whole HMAC-SHA256 tag in hex.
+        let intero = hex::encode(
+            hmac::sign(
+                &hmac::Key::new(hmac::HMAC_SHA256, &[7u8; 32]),
+                b"CF\nRSSMRA80A01F205X",
+            )
+            .as_ref(),
+        );
+        assert_eq!(intero.len(), 64);
+        sqlx::query("PRAGMA foreign_keys = OFF")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO righe (richiesta_id, numero, tipo, stato, identificativo_hmac, cf_hmac) \
+             VALUES (1, 1, 'CF', 'FINALE', ?, ?), (1, 2, 'CF', 'DA_ELABORARE', NULL, NULL)",
+        )
+        .bind(&intero)
+        .bind(&intero)
+        .execute(&pool)
+        .await
+        .unwrap();
+        migratore(SQLITE).run(&pool).await.unwrap();
+        let righe: Vec<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT identificativo_hmac, cf_hmac, id_anpr_hmac FROM righe ORDER BY numero",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let nuovo = crate::conservazione::hmac_identificativo(
+            &crate::Segreto::new(vec![7u8; 32]),
+            "CF",
+            "RSSMRA80A01F205X",
+        );
+        assert_eq!(nuovo.len(), 32);
+        assert_eq!(
+            righe,
+            vec![(Some(nuovo.clone()), Some(nuovo), None), (None, None, None)]
+        );
     }
 }

@@ -154,7 +154,7 @@ async fn chiesto_per_id_anpr_trovato_per_il_cf_restituito() {
     assert_eq!(d["tipo"], "CF");
     assert_eq!(d["righe"], 1);
     assert_eq!(d["formato"], "pagina");
-    assert_eq!(d["hmac"].as_str().unwrap().len(), 64);
+    assert_eq!(d["hmac"].as_str().unwrap().len(), 32);
     let d2: serde_json::Value = serde_json::from_str(&voci[2].dettagli).unwrap();
     assert_eq!(
         (d2["hmac"].clone(), d2["righe"].clone()),

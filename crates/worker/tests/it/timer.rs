@@ -247,7 +247,7 @@ async fn purga_alla_fine_della_conservazione(db: &Db) {
     assert_eq!(g.esito, Some(domain::esito::Esito::Trovato));
     assert!(s.file_risposta(id).await.unwrap()[0].eliminato_ms.is_some());
     let h = s.hash_identificativi(id).await.unwrap();
-    assert_eq!(h[0].1.as_ref().map(String::len), Some(64));
+    assert_eq!(h[0].1.as_ref().map(String::len), Some(32));
 }
 
 /// A TOP cancels a running request: rows done keep their outcome, the others become
