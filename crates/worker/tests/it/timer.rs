@@ -310,7 +310,9 @@ async fn annullata_file_parziali(db: &Db) {
 async fn battito_tiene_il_lease_oltre_la_durata(db: &Db) {
     let s = &db.store;
     let sc = scenario(s, &[GruppoCampi::IdAnpr], "").await;
-    sc.amb.sim.imposta_latenza(anpr_sim::Latenza::fissa(150));
+    // Six calls one at a time at 300 ms: about 1.8 s, twice the 900 ms lease. (With 150 ms
+    // and 450 ms, a heartbeat late by 300 ms on a busy CI machine lost the rows once.)
+    sc.amb.sim.imposta_latenza(anpr_sim::Latenza::fissa(300));
     let righe: Vec<_> = (0..6u32)
         .map(|i| {
             let p = sc.amb.sim.popolazione().sintetico(i).unwrap();
@@ -321,7 +323,7 @@ async fn battito_tiene_il_lease_oltre_la_durata(db: &Db) {
     let opzioni = |nome: &str| {
         let mut o = sc.opzioni(Arc::new(anpr::security::OrologioSistema));
         o.id_processo = nome.into();
-        o.durata_lease = std::time::Duration::from_millis(450);
+        o.durata_lease = std::time::Duration::from_millis(900);
         o.concorrenza_per_comune = 1;
         o
     };
@@ -332,13 +334,14 @@ async fn battito_tiene_il_lease_oltre_la_durata(db: &Db) {
         chiave(),
         opzioni("ladro"),
     ));
-    // The slow engine approves and claims all six rows (about a second of calls).
+    // The slow engine approves and claims all six rows (about two seconds of calls); the other
+    // polls all along, well past the lease's first expiry.
     let l = lento.clone();
     let primo = tokio::spawn(async move { l.passo().await.unwrap() });
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let svolto_ladro = tokio::spawn(async move {
         let mut svolto = 0;
-        for _ in 0..12 {
+        for _ in 0..20 {
             svolto += ladro.passo().await.unwrap().righe_finali;
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
