@@ -1,7 +1,9 @@
-//! The simulator's configuration: registered PDND clients, population, quotas and fault knobs.
+//! The simulator's configuration: registered PDND clients, population, quotas and fault knobs,
+//! and the Comuni registered on the SOAP channel (3002 and TestConn).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::Path;
 
 /// A PDND client known to the simulator's token endpoint.
@@ -66,6 +68,60 @@ pub struct SimConfig {
     pub modalita_test: bool,
     /// Voucher lifetime in seconds (PDND: at most 600).
     pub durata_voucher_s: u64,
+    /// The Comune channel (SOAP 3002 and TestConn).
+    pub ws: ConfigWs,
+}
+
+/// A Comune as ANPR's security console knows it (NOTES-ws-comuni §7): the certificates it
+/// downloaded, the workstations it registered, the operators it enabled and the source
+/// addresses it declared.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComuneWs {
+    /// ISTAT code (`codMittente`, `IdSede`).
+    pub istat: String,
+    /// The Comune's `<ISTAT>-CO-nnnn` certificates (PEM): they sign the message and the
+    /// SAML assertion.
+    #[serde(default)]
+    pub certificati: Vec<String>,
+    /// Registered workstation certificates (PEM): the signer of `IdPostazioneFirmato` must be
+    /// one of them, with CN = `IdPostazione`.
+    #[serde(default)]
+    pub postazioni: Vec<String>,
+    /// Codici fiscali of the operators enabled on ANPR (the SAML NameID).
+    #[serde(default)]
+    pub operatori: Vec<String>,
+    /// Source addresses allowed to call; `None` accepts any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indirizzi: Option<Vec<IpAddr>>,
+}
+
+/// The SOAP channel's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConfigWs {
+    pub comuni: Vec<ComuneWs>,
+    /// The environment's `tipoInvio` (`TEST` on wstest, `PROD` in production).
+    pub tipo_invio: String,
+    /// EHR41 when a search by carta d'identità names neither the issuing comune nor the
+    /// consolato (the rule reads "in alternativa"; whether ANPR enforces it is unknown).
+    pub richiedi_rilascio_ci: bool,
+    /// Answer EN210 ("Comune non competente") instead of EN122 for a person who is not the
+    /// Comune's resident on a residents-only search.
+    pub en210_non_residenti: bool,
+    /// Timestamp and SAML time tolerance, in seconds.
+    pub finestra_s: i64,
+}
+
+impl Default for ConfigWs {
+    fn default() -> Self {
+        Self {
+            comuni: Vec::new(),
+            tipo_invio: "TEST".into(),
+            richiedi_rilascio_ci: false,
+            en210_non_residenti: false,
+            finestra_s: 300,
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -82,6 +138,7 @@ impl Default for SimConfig {
             tolleranza_id: 0,
             modalita_test: true,
             durata_voucher_s: 600,
+            ws: ConfigWs::default(),
         }
     }
 }
@@ -94,6 +151,9 @@ pub struct FileClienti {
     /// Optional default quotas, by service code.
     #[serde(default)]
     pub quotas: BTreeMap<String, u64>,
+    /// The Comuni registered on the SOAP channel.
+    #[serde(default)]
+    pub ws: ConfigWs,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +182,12 @@ pub enum ErroreConfig {
         client_id: String,
         kid: String,
     },
+    #[error("file dei client {percorso}: [ws] comune {istat}: {motivo}")]
+    ComuneWsNonValido {
+        percorso: String,
+        istat: String,
+        motivo: String,
+    },
 }
 
 impl SimConfig {
@@ -139,9 +205,17 @@ impl SimConfig {
         for c in &file.clients {
             controlla_cliente(&percorso, c)?;
         }
+        for c in &file.ws.comuni {
+            crate::ws::controlla_comune(c).map_err(|motivo| ErroreConfig::ComuneWsNonValido {
+                percorso: percorso.clone(),
+                istat: c.istat.clone(),
+                motivo,
+            })?;
+        }
         Ok(Self {
             clients: file.clients,
             quote: file.quotas,
+            ws: file.ws,
             ..Self::default()
         })
     }

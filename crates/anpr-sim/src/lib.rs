@@ -1,5 +1,6 @@
 //! A faithful ANPR + PDND simulator (see README.md): the PDND token endpoint, the GovWay
-//! gateway with its ModI checks, and ANPR's E002 behaviour over a synthetic population.
+//! gateway with its ModI checks, and ANPR's E002 behaviour over a synthetic population; and
+//! the Comune's own SOAP channel (3002 and TestConn, `ws`).
 //! Embeddable in-process (`avvia`) and run by `rivesto anpr-sim`.
 
 pub mod chiavi;
@@ -14,11 +15,15 @@ mod risposte;
 pub mod servizi;
 mod stato;
 mod validazione;
+pub mod ws;
 
-pub use config::{ClienteRegistrato, ErroreConfig, FileClienti, Guasti, Latenza, SimConfig};
+pub use config::{
+    ClienteRegistrato, ComuneWs, ConfigWs, ErroreConfig, FileClienti, Guasti, Latenza, SimConfig,
+};
 pub use popolazione::{Esempi, Popolazione, Soggetto};
 pub use risposte::{CODICE_ID_INFERIORE, CODICE_ID_NON_NUMERICO, CODICE_ID_TROPPO_LUNGO};
 pub use stato::RichiestaRicevuta;
+pub use ws::{CertificatiWs, emetti_certificati_ws};
 
 use axum::Router;
 use axum::routing::{any, post};
@@ -32,11 +37,14 @@ use tokio::net::TcpListener;
 pub enum ErroreAvvio {
     #[error("simulatore: indirizzo di ascolto non leggibile: {0}")]
     Indirizzo(std::io::Error),
+    #[error("simulatore: configurazione del canale del Comune non valida: {0}")]
+    ConfigWs(String),
 }
 
 /// A running simulator.
 pub struct SimHandle {
     stato: Arc<Stato>,
+    ws: Arc<ws::StatoWs>,
     arresto: Option<tokio::sync::oneshot::Sender<()>>,
     servitore: tokio::task::JoinHandle<()>,
 }
@@ -45,7 +53,14 @@ pub struct SimHandle {
 pub async fn avvia(config: SimConfig, listener: TcpListener) -> Result<SimHandle, ErroreAvvio> {
     let indirizzo = listener.local_addr().map_err(ErroreAvvio::Indirizzo)?;
     let chiave_pdnd = chiavi::genera_coppia();
+    let config_ws = config.ws.clone();
     let stato = Arc::new(Stato::new(config, indirizzo, chiave_pdnd));
+    let stato_ws =
+        Arc::new(ws::StatoWs::new(&config_ws, stato.clone()).map_err(ErroreAvvio::ConfigWs)?);
+    let canale_ws = Router::new()
+        .route(ws::PERCORSO_3002, post(ws::servizio_3002))
+        .route(ws::PERCORSO_TEST_CONN, post(ws::test_conn))
+        .with_state(stato_ws.clone());
     let app = Router::new()
         .route("/token.oauth2", post(pdnd::token))
         .route(
@@ -57,10 +72,16 @@ pub async fn avvia(config: SimConfig, listener: TcpListener) -> Result<SimHandle
             any(gateway::status),
         )
         .fallback(gateway::non_trovato)
-        .with_state(stato.clone());
+        .with_state(stato.clone())
+        .merge(canale_ws);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let servitore = tokio::spawn(async move {
-        let servizio = axum::serve(listener, app).with_graceful_shutdown(async {
+        // The Comune channel checks the caller's address against the Comune's allow-list.
+        let servizio = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
             let _ = rx.await;
         });
         if let Err(e) = servizio.await {
@@ -70,6 +91,7 @@ pub async fn avvia(config: SimConfig, listener: TcpListener) -> Result<SimHandle
     tracing::info!(%indirizzo, "simulatore ANPR in ascolto");
     Ok(SimHandle {
         stato,
+        ws: stato_ws,
         arresto: Some(tx),
         servitore,
     })
@@ -167,6 +189,53 @@ impl SimHandle {
 
     pub fn esempi(&self) -> Esempi {
         self.stato.popolazione.esempi()
+    }
+
+    /// `http://ADDR`: the Comune channel's base (`endpoint` of `[anpr_ws]`).
+    pub fn endpoint_ws(&self) -> String {
+        format!("http://{}", self.stato.indirizzo)
+    }
+
+    /// `http://ADDR/ANPR3000ServiziConsultazione/AnprService3000`
+    pub fn url_3002(&self) -> String {
+        format!("{}{}", self.endpoint_ws(), ws::PERCORSO_3002)
+    }
+
+    /// `http://ADDR/ANPRTestConn/TestConn`
+    pub fn url_test_conn(&self) -> String {
+        format!("{}{}", self.endpoint_ws(), ws::PERCORSO_TEST_CONN)
+    }
+
+    /// 3002 calls that passed the security gate, per Comune (replays and KOs included).
+    pub fn chiamate_ws(&self) -> BTreeMap<String, u64> {
+        self.ws.chiamate()
+    }
+
+    pub fn chiamate_ws_comune(&self, istat: &str) -> u64 {
+        self.ws.chiamate().get(istat).copied().unwrap_or(0)
+    }
+
+    /// Registry lookups made for a Comune's 3002 calls: a replayed id or a refused id makes
+    /// none.
+    pub fn ricerche_ws_comune(&self, istat: &str) -> u64 {
+        self.ws.ricerche().get(istat).copied().unwrap_or(0)
+    }
+
+    /// EHR41 when a search by carta d'identità names neither comune nor consolato of issue.
+    pub fn imposta_richiedi_rilascio_ci(&self, si: bool) {
+        self.ws.imposta_richiedi_rilascio_ci(si);
+    }
+
+    /// EN210 instead of EN122 for a non-resident on a residents-only search.
+    pub fn imposta_en210_non_residenti(&self, si: bool) {
+        self.ws.imposta_en210_non_residenti(si);
+    }
+
+    /// The next 3002 call that reaches the search answers `rispostaKO` with this code and
+    /// text (EN130, EN133, EN115… that the registry never produces by itself); several calls
+    /// queue up.
+    pub fn forza_ko_ws(&self, codice: &str, testo: &str) {
+        self.ws.forza_ko(codice, testo);
     }
 
     /// Stops accepting connections; idle keep-alive connections get one second to close.

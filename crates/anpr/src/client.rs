@@ -88,6 +88,9 @@ pub enum ErroreAnpr {
     Archivio(#[from] ErroreArchivio),
     #[error("client HTTP non costruito: {0}")]
     Http(String),
+    /// The Comune's own channel (3002).
+    #[error(transparent)]
+    CanaleWs(#[from] crate::ws::client::ErroreCanaleWs),
 }
 
 fn risposta_tra_parentesi(r: &str) -> String {
@@ -107,7 +110,7 @@ impl ErroreAnpr {
                 | ErroreAnpr::ServizioNonConfigurato(_)
                 | ErroreAnpr::Http(_)
                 | ErroreAnpr::Archivio(_)
-        )
+        ) || matches!(self, ErroreAnpr::CanaleWs(e) if e.ferma_richiesta())
     }
 
     /// The service must pause until the given instant.

@@ -14,6 +14,7 @@ pub mod security;
 pub mod servizi;
 pub mod types;
 pub mod voucher;
+pub mod ws;
 
 #[cfg(test)]
 mod test_chiavi;

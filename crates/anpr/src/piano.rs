@@ -25,11 +25,24 @@ pub struct PassoPiano {
     pub criterio: Criterio,
 }
 
+/// Where the Comune's channel (consultazione 3002) comes in a row's plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassoWs {
+    /// First, with the row's own identifier (a document, or a CF/idANPR that `use_for` routes
+    /// there); the PDND steps, if any, follow by the idANPR it returned. Under a restricted
+    /// scope it is also the scope check (`ricercaNazionale` = 0).
+    Prima,
+    /// After the PDND steps, by the row's CF or idANPR, for the document fields only 3002 has.
+    Dopo,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Piano {
     pub passi: Vec<PassoPiano>,
-    /// Groups no PDND service can fill: their cells stay empty, with this message.
+    /// Groups no configured channel can fill: their cells stay empty, with this message.
     pub celle_vuote: Vec<(GruppoCampi, String)>,
+    /// The 3002 call, when the row needs one.
+    pub ws: Option<PassoWs>,
 }
 
 impl Piano {
@@ -49,20 +62,108 @@ pub const MESSAGGIO_DOCUMENTI: &str = "carta d'identità e permesso di soggiorno
 /// Services that answer residence, the cheaper first.
 const RESIDENZA: [Servizio; 2] = [Servizio::C020, Servizio::C001];
 
-/// Plans the calls for one row.
+/// Plans the calls for one row, with the PDND e-services only.
 pub fn pianifica(
     gruppi: &BTreeSet<GruppoCampi>,
     ambito: Ambito,
     tipo: TipoIdentificativo,
     abilitati: &[Servizio],
 ) -> Result<Piano, NonSupportato> {
+    pianifica_con_ws(gruppi, ambito, tipo, abilitati, None)
+}
+
+/// Plans the calls for one row. `ws_use_for` is `Some` when the Comune's channel (3002) is
+/// configured: the identifier kinds it takes (`[anpr_ws].use_for`).
+pub fn pianifica_con_ws(
+    gruppi: &BTreeSet<GruppoCampi>,
+    ambito: Ambito,
+    tipo: TipoIdentificativo,
+    abilitati: &[Servizio],
+    ws_use_for: Option<&[TipoIdentificativo]>,
+) -> Result<Piano, NonSupportato> {
+    if ws_use_for.is_some_and(|u| u.contains(&tipo)) {
+        return Ok(piano_ws_prima(gruppi, abilitati));
+    }
     if !matches!(tipo, TipoIdentificativo::Cf | TipoIdentificativo::IdAnpr) {
+        let rimedio = match ws_use_for {
+            None => "configuri la sezione [anpr_ws] nel file di onboarding".to_string(),
+            Some(_) => format!("aggiunga \"{}\" a [anpr_ws].use_for", tipo.as_str()),
+        };
         return Err(NonSupportato(format!(
             "l'identificativo di tipo {} si può cercare solo con il canale del Comune (servizio 3002), non \
-             con gli e-service PDND",
+             con gli e-service PDND: {rimedio}",
             tipo.as_str()
         )));
     }
+    if abilitati.is_empty() && ws_use_for.is_some() {
+        // Only the Comune's channel is configured, and it does not take this kind.
+        return Err(NonSupportato(format!(
+            "l'accesso PDND ([anpr]) non è configurato e [anpr_ws].use_for non comprende \"{}\": \
+             lo aggiunga per cercare questo identificativo con il canale del Comune (servizio 3002)",
+            tipo.as_str()
+        )));
+    }
+    let mut piano = piano_pdnd(gruppi, ambito, tipo, abilitati)?;
+    if ws_use_for.is_some() && gruppi.contains(&GruppoCampi::Documenti) {
+        piano
+            .celle_vuote
+            .retain(|(g, _)| *g != GruppoCampi::Documenti);
+        piano.ws = Some(if piano.passi.is_empty() {
+            PassoWs::Prima
+        } else {
+            PassoWs::Dopo
+        });
+    }
+    Ok(piano)
+}
+
+/// 3002 first with the row's identifier; the groups it cannot fill from PDND by idANPR, when a
+/// configured service has them, else their cells stay empty with a message.
+fn piano_ws_prima(gruppi: &BTreeSet<GruppoCampi>, abilitati: &[Servizio]) -> Piano {
+    let mut passi = Vec::new();
+    let mut celle_vuote = Vec::new();
+    let candidati: Vec<Servizio> = abilitati
+        .iter()
+        .copied()
+        .filter(|s| *s != Servizio::C030)
+        .collect();
+    let restanti: BTreeSet<GruppoCampi> = gruppi
+        .iter()
+        .copied()
+        .filter(|g| !crate::ws::messaggi::copre(*g))
+        .collect();
+    let (coperti, scoperti): (BTreeSet<GruppoCampi>, BTreeSet<GruppoCampi>) = restanti
+        .into_iter()
+        .partition(|g| candidati.iter().any(|s| s.porta(*g)));
+    for g in scoperti {
+        celle_vuote.push((
+            g,
+            format!(
+                "il gruppo di campi {g:?} non è fornito dal canale del Comune (servizio 3002) e nessun \
+                 e-service PDND configurato lo fornisce"
+            ),
+        ));
+    }
+    // Every group left is carried by some candidate, so the cover exists.
+    for s in copertura_minima(&coperti, &candidati).unwrap_or_default() {
+        passi.push(PassoPiano {
+            servizio: s,
+            criterio: Criterio::IdAnpr,
+        });
+    }
+    Piano {
+        passi,
+        celle_vuote,
+        ws: Some(PassoWs::Prima),
+    }
+}
+
+fn piano_pdnd(
+    gruppi: &BTreeSet<GruppoCampi>,
+    ambito: Ambito,
+    tipo: TipoIdentificativo,
+    abilitati: &[Servizio],
+) -> Result<Piano, NonSupportato> {
     let abilitato = |s: Servizio| abilitati.contains(&s);
     let usa_c030 = tipo == TipoIdentificativo::Cf && abilitato(Servizio::C030);
     let criterio = if tipo == TipoIdentificativo::IdAnpr || usa_c030 {
@@ -131,7 +232,11 @@ pub fn pianifica(
             criterio,
         });
     }
-    Ok(Piano { passi, celle_vuote })
+    Ok(Piano {
+        passi,
+        celle_vuote,
+        ws: None,
+    })
 }
 
 /// Preference among equal covers: cheaper, more common services first; id-ordered ones last.
@@ -363,6 +468,111 @@ mod tests {
         ] {
             let e = pianifica(&[Generalita].into(), Ambito::Italia, t, &TUTTI).unwrap_err();
             assert!(e.0.contains("3002"), "{e}");
+            assert!(e.0.contains("[anpr_ws]"), "{e}");
         }
+    }
+
+    const DOC: [TipoIdentificativo; 3] = [
+        TipoIdentificativo::Ci,
+        TipoIdentificativo::Pds,
+        TipoIdentificativo::Pass,
+    ];
+
+    #[test]
+    fn documents_go_to_3002_first_and_pdnd_fills_what_3002_lacks() {
+        for t in DOC {
+            let p = pianifica_con_ws(
+                &[Generalita, Residenza, Documenti].into(),
+                Ambito::Comune,
+                t,
+                &TUTTI,
+                Some(&DOC),
+            )
+            .unwrap();
+            assert_eq!(p.ws, Some(PassoWs::Prima));
+            assert!(p.passi.is_empty(), "{p:?}");
+            assert!(p.celle_vuote.is_empty());
+            // The family is not in a 3002 answer: C021 by the idANPR 3002 returned.
+            let p = pianifica_con_ws(&[Famiglia].into(), Ambito::Italia, t, &TUTTI, Some(&DOC))
+                .unwrap();
+            assert_eq!(
+                p.passi,
+                vec![PassoPiano {
+                    servizio: C021,
+                    criterio: Criterio::IdAnpr
+                }]
+            );
+            // Without a C021 purpose the person is still looked up; the family cells stay empty.
+            let p = pianifica_con_ws(
+                &[Generalita, Famiglia].into(),
+                Ambito::Italia,
+                t,
+                &[],
+                Some(&DOC),
+            )
+            .unwrap();
+            assert_eq!(p.ws, Some(PassoWs::Prima));
+            assert_eq!(p.celle_vuote.len(), 1);
+            assert!(p.celle_vuote[0].1.contains("3002"), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn a_kind_left_out_of_use_for_says_what_to_configure() {
+        let e = pianifica_con_ws(
+            &[Generalita].into(),
+            Ambito::Italia,
+            TipoIdentificativo::Pass,
+            &TUTTI,
+            Some(&[TipoIdentificativo::Ci]),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("aggiunga \"PASS\" a [anpr_ws].use_for"), "{e}");
+        let e = pianifica_con_ws(
+            &[Generalita].into(),
+            Ambito::Italia,
+            TipoIdentificativo::Cf,
+            &[],
+            Some(&DOC),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("[anpr]"), "{e}");
+    }
+
+    #[test]
+    fn cf_rows_add_a_3002_call_for_the_documents() {
+        let p = pianifica_con_ws(
+            &[Generalita, Documenti].into(),
+            Ambito::Italia,
+            TipoIdentificativo::Cf,
+            &TUTTI,
+            Some(&DOC),
+        )
+        .unwrap();
+        assert_eq!(p.servizi(), vec![C030, C015]);
+        assert_eq!(p.ws, Some(PassoWs::Dopo));
+        assert!(p.celle_vuote.is_empty());
+        // Only the documents asked: 3002 alone, by the row's idANPR.
+        let p = pianifica_con_ws(
+            &[Documenti].into(),
+            Ambito::Italia,
+            TipoIdentificativo::IdAnpr,
+            &TUTTI,
+            Some(&DOC),
+        )
+        .unwrap();
+        assert!(p.passi.is_empty());
+        assert_eq!(p.ws, Some(PassoWs::Prima));
+        // CF routed to 3002 by use_for: 3002 first, no C030.
+        let p = pianifica_con_ws(
+            &[Generalita, Residenza].into(),
+            Ambito::Comune,
+            TipoIdentificativo::Cf,
+            &TUTTI,
+            Some(&[TipoIdentificativo::Cf]),
+        )
+        .unwrap();
+        assert_eq!(p.ws, Some(PassoWs::Prima));
+        assert!(p.passi.is_empty());
     }
 }

@@ -485,17 +485,24 @@ pub enum AnprComando {
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
+    /// The onboarding file (`anpr.toml`).
     #[arg(long)]
     pub config: PathBuf,
-    /// Use the Comune's SOAP channel (service 3002): not available yet.
+    /// Use the Comune's own channel (`[anpr_ws]`, SOAP service 3002): without an identifier it
+    /// calls the connectivity test TestConn, with one it does one 3002 lookup.
     #[arg(long)]
     pub ws: bool,
+    /// One real lookup by codice fiscale (C030 on PDND, 3002 with --ws).
     #[arg(long, conflicts_with_all = ["id_anpr", "ci"])]
     pub cf: Option<String>,
+    /// One real lookup by ID ANPR (C015 on PDND, 3002 with --ws).
     #[arg(long, conflicts_with = "ci")]
     pub id_anpr: Option<String>,
-    #[arg(long)]
+    /// One real 3002 lookup by carta d'identità number (needs --ws).
+    #[arg(long, requires = "ws")]
     pub ci: Option<String>,
+    /// The carta d'identità's issuing Comune, by ISTAT code or name (optional; ANPR may
+    /// require it, see docs/anpr-onboarding.md).
     #[arg(long, requires = "ci")]
     pub rilascio: Option<String>,
     #[arg(long, default_value = "VERIFICA-COLLEGAMENTO")]

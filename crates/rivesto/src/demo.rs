@@ -1,8 +1,9 @@
 //! `rivesto demo`: the whole product on an embedded SQLite under `<data-dir>/demo` (fresh each
 //! run), with the ANPR simulator and the batch engine in the same process. It serves the web
 //! app (first line: `Rivesto in ascolto su http://ADDR`), seeds two Comuni, three Enti, their
-//! conventions and users of every role, prints the accounts, and runs the example request from
-//! `examples/` so that the operator finds a completed request with its file to download.
+//! conventions and users of every role, prints the accounts, and runs the two example requests
+//! from `examples/` (PDND lookups by CF and ID ANPR; identity documents through the Comune's own
+//! channel, service 3002) so that the operator finds completed requests with files to download.
 
 use crate::cli::{DemoArgs, Globali};
 use anpr_sim::SimHandle;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use store::richieste::{NuovaRichiesta, stato};
 use store::{ChiaveMaestra, OpzioniMigrazione, Store};
-use web::demo::{Account, Onboarding, RICHIESTA_ESEMPIO, Seme};
+use web::demo::{Account, Onboarding, RICHIESTA_DOCUMENTI, RICHIESTA_ESEMPIO, Seme};
 use web::{Applicazione, ConfigWeb};
 use worker::{Istantanea, Motore, OpzioniMotore};
 
@@ -79,14 +80,36 @@ pub async fn esegui(g: &Globali, a: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     // On a runtime of its own, as in `serve` (crate::elaborazione::MotoreSeparato).
     let mut worker = crate::elaborazione::avvia_motore(motore, crate::elaborazione::arresto())?;
-    match richiesta_esempio(&store, &seme).await {
-        Ok(()) => {}
-        Err(e) => eprintln!("richiesta di esempio non completata: {e:#}"),
+    let esempi = [
+        Esempio {
+            file: "examples/richiesta-esempio.csv",
+            testo: RICHIESTA_ESEMPIO,
+            convenzione: &seme.convenzione_manuale,
+            motivo: "DEMO-2026/0001 verifica residenza",
+        },
+        Esempio {
+            file: "examples/richiesta-documenti.csv",
+            testo: RICHIESTA_DOCUMENTI,
+            convenzione: &seme.convenzione_documenti,
+            motivo: "DEMO-2026/0002 verifica documenti",
+        },
+    ];
+    for e in &esempi {
+        if let Err(errore) = richiesta_esempio(&store, &seme, e).await {
+            eprintln!(
+                "richiesta di esempio non completata ({}): {errore:#}",
+                e.file
+            );
+        }
     }
     println!("\nPronto: apra http://{indirizzo} nel browser. Ctrl-C per fermare.");
     let esito = server.await;
     worker.attendi().await;
-    println!("Chiamate ANPR per servizio: {}", conteggi(&sim));
+    println!(
+        "Chiamate ANPR per servizio: {}; canale del Comune (3002): {}",
+        conteggi(&sim),
+        sim.chiamate_ws().values().sum::<u64>()
+    );
     sim.shutdown().await;
     store.chiudi().await;
     drop(worker);
@@ -106,16 +129,24 @@ fn stampa_account(account: &[Account]) {
     }
 }
 
-/// Submits the example as the Polizia Locale operator, approves it as the TOP of Roma and waits
+/// One example request the demo submits.
+struct Esempio<'a> {
+    file: &'static str,
+    testo: &'static str,
+    convenzione: &'a store::anagrafiche::Convenzione,
+    motivo: &'static str,
+}
+
+/// Submits an example as the Polizia Locale operator, approves it as the TOP of Roma and waits
 /// for the worker to complete it.
-async fn richiesta_esempio(store: &Store, seme: &Seme) -> anyhow::Result<()> {
-    let righe = web::demo::righe_da_testo(RICHIESTA_ESEMPIO)?;
-    let conv = &seme.convenzione_manuale;
+async fn richiesta_esempio(store: &Store, seme: &Seme, e: &Esempio<'_>) -> anyhow::Result<()> {
+    let righe = web::demo::righe_da_testo(e.testo)?;
+    let conv = e.convenzione;
     let istantanea = Istantanea::componi(store, conv.id, seme.standard.id, "LoA1").await?;
     let nuova = NuovaRichiesta {
         convenzione_id: conv.id,
         utente_id: seme.standard.id,
-        motivo: "DEMO-2026/0001 verifica residenza".into(),
+        motivo: e.motivo.into(),
         data_riferimento: chrono::Utc::now().format("%Y-%m-%d").to_string(),
         snapshot: istantanea.json(),
     };
@@ -141,7 +172,8 @@ async fn richiesta_esempio(store: &Store, seme: &Seme) -> anyhow::Result<()> {
         .cambia_stato_richiesta(id, &[da.as_str()], a.as_str(), None, &seme.top.attore)
         .await?;
     println!(
-        "\n== Richiesta di esempio {id} (examples/richiesta-esempio.csv, {} righe): inviata da {}, approvata da {}",
+        "\n== Richiesta di esempio {id} ({}, {} righe): inviata da {}, approvata da {}",
+        e.file,
         righe.len(),
         seme.standard.username,
         seme.top.username
@@ -201,9 +233,14 @@ pub async fn avvia_simulatore(
     let mut config = anpr_sim::SimConfig::default();
     let mut file = Vec::new();
     for istat in web::demo::codici_istat() {
-        let init = anpr_sim::init::scrivi(&cartella.join("anpr-sim").join(istat), indirizzo)?;
+        let init = anpr_sim::init::scrivi_per_comune(
+            &cartella.join("anpr-sim").join(istat),
+            indirizzo,
+            istat,
+        )?;
         let registrati = anpr_sim::SimConfig::from_clients_file(&init.clienti)?;
         config.clients.extend(registrati.clients);
+        config.ws.comuni.extend(registrati.ws.comuni);
         file.push(init.anpr_toml);
     }
     let sim = anpr_sim::avvia(config, listener).await?;

@@ -23,6 +23,10 @@ pub async fn esegui(a: SimArgs) -> anyhow::Result<ExitCode> {
                 "verifica: rivesto anpr check --config {}",
                 f.anpr_toml.display()
             );
+            println!(
+                "          rivesto anpr check --config {} --ws   (canale del Comune, servizio 3002)",
+                f.anpr_toml.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         None => servi(a.avvio).await,

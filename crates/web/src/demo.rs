@@ -88,6 +88,10 @@ pub struct Account {
 /// The example request, embedded so the demo runs from any folder.
 pub const RICHIESTA_ESEMPIO: &str = include_str!("../../../examples/richiesta-esempio.csv");
 
+/// The second example: carte d'identità, a permesso di soggiorno and a passport, with a CF and
+/// an ID ANPR whose documents the Comune's channel (3002) adds.
+pub const RICHIESTA_DOCUMENTI: &str = include_str!("../../../examples/richiesta-documenti.csv");
+
 pub struct Seme {
     pub account: Vec<Account>,
     /// The TOP of Roma, who approves the example.
@@ -95,6 +99,9 @@ pub struct Seme {
     /// The Polizia Locale operator who submits it.
     pub standard: UtenteDemo,
     pub convenzione_manuale: Convenzione,
+    /// The Polizia Locale's convention with Roma for identity documents (Comune channel, with
+    /// the national-search opt-in); the same operator has a profile on it.
+    pub convenzione_documenti: Convenzione,
 }
 
 pub async fn semina(
@@ -130,7 +137,7 @@ async fn convenzioni(
     store: &Store,
     comuni: &[i64],
     enti: &[i64],
-) -> anyhow::Result<[Convenzione; 3]> {
+) -> anyhow::Result<[Convenzione; 4]> {
     use GruppoCampi as G;
     let tutte = [
         (
@@ -163,9 +170,19 @@ async fn convenzioni(
             Ambito::Italia,
             vec![G::Generalita, G::Residenza],
         ),
+        (
+            comuni[0],
+            enti[0],
+            "Polizia Locale - Roma: documenti d'identità",
+            Approvazione::Manuale,
+            Ambito::Italia,
+            vec![G::IdAnpr, G::Generalita, G::Residenza, G::Documenti],
+        ),
     ];
     let mut create = Vec::new();
     for (comune_id, ente_id, nome, approvazione, ambito, campi) in tutte {
+        // Only the documents' convention opts in to national search on the Comune's channel.
+        let ricerca_nazionale = campi.contains(&G::Documenti);
         let nuova = NuovaConvenzione {
             comune_id,
             ente_id,
@@ -180,7 +197,7 @@ async fn convenzioni(
             max_righe_richiesta: Some(10_000),
             max_soggetti_giorno: Some(50_000),
             conservazione_giorni: 7,
-            ricerca_nazionale: false,
+            ricerca_nazionale,
         };
         let id = store.crea_convenzione(&nuova, &attore_demo()).await?;
         create.push(store.convenzione(id).await?);
@@ -226,7 +243,7 @@ async fn utenti(
     store: &Store,
     comuni: &[i64],
     enti: &[i64],
-    convenzioni: [Convenzione; 3],
+    convenzioni: [Convenzione; 4],
 ) -> anyhow::Result<Seme> {
     let mut account = Vec::new();
     let mut creati = Vec::new();
@@ -242,6 +259,13 @@ async fn utenti(
         };
         let id = store.crea_utente(&nuovo, &attore_demo()).await?;
         if let Some(c) = profilo.map(|i| &convenzioni[i]) {
+            store
+                .imposta_profilo(id, c.id, &c.campi, c.ambito, &attore_demo())
+                .await?;
+        }
+        // The Polizia Locale operator also works under the documents' convention.
+        if profilo == Some(0) {
+            let c = &convenzioni[3];
             store
                 .imposta_profilo(id, c.id, &c.campi, c.ambito, &attore_demo())
                 .await?;
@@ -272,12 +296,13 @@ async fn utenti(
     }
     let standard = creati.swap_remove(3);
     let top = creati.swap_remove(0);
-    let [convenzione_manuale, ..] = convenzioni;
+    let [convenzione_manuale, _, _, convenzione_documenti] = convenzioni;
     Ok(Seme {
         account,
         top,
         standard,
         convenzione_manuale,
+        convenzione_documenti,
     })
 }
 
@@ -308,6 +333,28 @@ mod tests {
     use super::*;
     use domain::esito::Esito;
     use domain::tipo::TipoIdentificativo;
+
+    #[test]
+    fn righe_dell_esempio_dei_documenti() {
+        let righe = righe_da_testo(RICHIESTA_DOCUMENTI).unwrap();
+        assert_eq!(righe.len(), 7);
+        assert!(righe.iter().all(|r| r.esito.is_none()), "{righe:?}");
+        let tipi: Vec<TipoIdentificativo> = righe.iter().map(|r| r.tipo).collect();
+        for t in [
+            TipoIdentificativo::Cf,
+            TipoIdentificativo::IdAnpr,
+            TipoIdentificativo::Ci,
+            TipoIdentificativo::Pds,
+            TipoIdentificativo::Pass,
+        ] {
+            assert!(tipi.contains(&t), "{t:?} assente");
+        }
+        let pds = righe
+            .iter()
+            .find(|r| r.tipo == TipoIdentificativo::Pds)
+            .unwrap();
+        assert_eq!(pds.rilascio.as_deref(), Some("ROMA"));
+    }
 
     #[test]
     fn righe_dell_esempio() {

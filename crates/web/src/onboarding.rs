@@ -221,8 +221,18 @@ fn verifica(a: &AccessoImportato) -> Result<(), ErroreOnboarding> {
     // The files sit in a private temporary folder: its path means nothing to the user and
     // says something about the server, so messages name the files only.
     let prefisso = format!("{}{}", cartella.path().display(), std::path::MAIN_SEPARATOR);
-    anpr::config::AnprConfig::opzionale(&a.toml, cartella.path())
-        .map_err(|e| ErroreOnboarding::Configurazione(e.to_string().replace(&prefisso, "")))?;
+    let configurazione = |e: anpr::config::ErroreConfig| {
+        ErroreOnboarding::Configurazione(e.to_string().replace(&prefisso, ""))
+    };
+    let pdnd =
+        anpr::config::AnprConfig::opzionale(&a.toml, cartella.path()).map_err(configurazione)?;
+    let ws =
+        anpr::ws::config::WsConfig::opzionale(&a.toml, cartella.path()).map_err(configurazione)?;
+    if pdnd.is_none() && ws.is_none() {
+        return Err(ErroreOnboarding::Configurazione(
+            "manca sia la sezione [anpr] (e-service PDND) sia [anpr_ws] (canale del Comune, servizio 3002)".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -230,16 +240,36 @@ fn verifica(a: &AccessoImportato) -> Result<(), ErroreOnboarding> {
 mod tests {
     use super::*;
 
+    /// The Comune channel's four files that `init` writes beside `anpr.toml`, by bare name, as
+    /// a TOP uploads them.
+    fn file_ws(init: &anpr_sim::init::FileInit) -> BTreeMap<String, Vec<u8>> {
+        let cartella = init
+            .anpr_toml
+            .parent()
+            .unwrap()
+            .join(format!("ws-{}", anpr_sim::init::ISTAT_WS));
+        [
+            anpr_sim::init::FILE_CO_CERT,
+            anpr_sim::init::FILE_CO_KEY,
+            anpr_sim::init::FILE_PC_CERT,
+            anpr_sim::init::FILE_PC_KEY,
+        ]
+        .into_iter()
+        .map(|n| (n.to_string(), std::fs::read(cartella.join(n)).unwrap()))
+        .collect()
+    }
+
     #[test]
     fn una_chiave_rovinata_e_nominata_senza_cartelle_del_server() {
         let dir = tempfile::tempdir().unwrap();
         let net = std::net::SocketAddr::from(([127, 0, 0, 1], 9400));
         let init = anpr_sim::init::scrivi(&dir.path().join("sim"), net).unwrap();
         let toml = std::fs::read_to_string(&init.anpr_toml).unwrap();
-        let caricati = BTreeMap::from([(
+        let mut caricati = file_ws(&init);
+        caricati.insert(
             "chiave-client.pem".to_string(),
             b"-----BEGIN PRIVATE KEY-----\nrotta\n-----END PRIVATE KEY-----\n".to_vec(),
-        )]);
+        );
         let e = importa_caricati(&toml, &caricati).unwrap_err().to_string();
         assert!(e.contains("chiave-client.pem"), "{e}");
         assert!(!e.contains(std::path::MAIN_SEPARATOR), "{e}");
@@ -251,13 +281,24 @@ mod tests {
         let net = std::net::SocketAddr::from(([127, 0, 0, 1], 9400));
         let init = anpr_sim::init::scrivi(&dir.path().join("sim"), net).unwrap();
         let a = importa(&init.anpr_toml).unwrap();
-        assert_eq!(a.file.len(), 1);
-        assert_eq!(a.file[0].0, "chiave-client.pem");
-        assert_eq!(a.file[0].1, std::fs::read(&init.chiave_privata).unwrap());
+        // The PDND key and the Comune channel's two certificates with their keys.
+        assert_eq!(a.file.len(), 5, "{a:?}");
+        let per_nome: BTreeMap<_, _> = a.file.iter().cloned().collect();
+        assert_eq!(
+            per_nome["chiave-client.pem"],
+            std::fs::read(&init.chiave_privata).unwrap()
+        );
+        for (nome, contenuto) in file_ws(&init) {
+            assert_eq!(per_nome[&nome], contenuto, "{nome}");
+        }
         let t: Table = a.toml.parse().unwrap();
         assert_eq!(
             t["anpr"]["private_key_file"].as_str(),
             Some("chiave-client.pem")
+        );
+        assert_eq!(
+            t["anpr_ws"]["cert_file"].as_str(),
+            Some(anpr_sim::init::FILE_CO_CERT)
         );
         assert!(!a.toml.contains(&dir.path().display().to_string()));
     }
@@ -303,12 +344,13 @@ mod tests {
         let da_cartella = importa(&init.anpr_toml).unwrap();
         let testo = std::fs::read_to_string(&init.anpr_toml).unwrap();
         let chiave = std::fs::read(&init.chiave_privata).unwrap();
-        let mut caricati = BTreeMap::new();
+        let mut caricati = file_ws(&init);
         caricati.insert("chiave-client.pem".to_string(), chiave.clone());
         caricati.insert("altro.txt".to_string(), b"non richiesto".to_vec());
         let a = importa_caricati(&testo, &caricati).unwrap();
         assert_eq!(a.toml, da_cartella.toml);
-        assert_eq!(a.file, vec![("chiave-client.pem".to_string(), chiave)]);
+        assert_eq!(a.file, da_cartella.file);
+        assert!(a.file.contains(&("chiave-client.pem".to_string(), chiave)));
         assert_eq!(non_richiesti(&a, &caricati), ["altro.txt"]);
         assert!(!format!("{a:?}").contains("PRIVATE"), "{a:?}");
         // Without the key: the message names the key and the file to add.

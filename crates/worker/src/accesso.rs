@@ -6,6 +6,8 @@ use crate::adattatori::{ArchivioStore, QuotaStore};
 use anpr::client::{OpzioniClient, PdndClient, PoliticaRitentativi};
 use anpr::config::AnprConfig;
 use anpr::security::{Orologio, OrologioSistema};
+use anpr::ws::client::{OpzioniWs, WsClient};
+use anpr::ws::config::WsConfig;
 use sha2::{Digest as _, Sha256};
 use std::path::{Component, Path};
 use std::sync::Arc;
@@ -35,7 +37,7 @@ impl Default for OpzioniAccesso {
     }
 }
 
-/// The client of `comune_id`, with production defaults.
+/// The PDND client of `comune_id`, with production defaults.
 pub async fn client_per_comune(
     store: &Store,
     chiave: &ChiaveMaestra,
@@ -48,8 +50,9 @@ pub async fn client_per_comune(
     )
 }
 
-/// The client and a fingerprint of the access it was built from: a changed fingerprint means
-/// the TOP fixed or replaced the configuration, and cached clients must be rebuilt.
+/// The PDND client and a fingerprint of the access it was built from: a changed fingerprint
+/// means the TOP fixed or replaced the configuration, and cached clients must be rebuilt.
+/// A Comune configured with its own channel only has no PDND client: `PdndNonConfigurato`.
 pub async fn client_con(
     store: &Store,
     chiave: &ChiaveMaestra,
@@ -58,7 +61,25 @@ pub async fn client_con(
 ) -> Result<(String, PdndClient), ErroreWorker> {
     let (impronta, accesso) = leggi_accesso(store, chiave, comune_id).await?;
     let c = costruisci(store, comune_id, &accesso, opzioni).await?;
-    Ok((impronta, c.client))
+    let client = c
+        .client
+        .ok_or(ErroreWorker::PdndNonConfigurato { comune_id })?;
+    Ok((impronta, client))
+}
+
+/// The Comune's own channel (3002) of `comune_id`, with production defaults; `None` when its
+/// access has no `[anpr_ws]`.
+pub async fn client_ws_per_comune(
+    store: &Store,
+    chiave: &ChiaveMaestra,
+    comune_id: i64,
+) -> Result<Option<WsClient>, ErroreWorker> {
+    let (_, accesso) = leggi_accesso(store, chiave, comune_id).await?;
+    Ok(
+        costruisci(store, comune_id, &accesso, &OpzioniAccesso::default())
+            .await?
+            .ws,
+    )
 }
 
 /// The stored access, decrypted, with its fingerprint.
@@ -85,7 +106,10 @@ pub(crate) async fn leggi_accesso(
 /// A client with its database adapters, which the engine drives directly (ids drawn for a
 /// whole chunk, quota slots given back after it).
 pub(crate) struct Costruito {
-    pub client: PdndClient,
+    /// `None` when the access has no `[anpr]` (the Comune's channel only).
+    pub client: Option<PdndClient>,
+    /// `None` when the access has no `[anpr_ws]`.
+    pub ws: Option<WsClient>,
     pub archivio: Arc<ArchivioStore>,
     pub quota: Arc<QuotaStore>,
 }
@@ -116,9 +140,13 @@ pub(crate) async fn costruisci(
         std::fs::write(&percorso, contenuto.esponi())
             .map_err(ErroreWorker::io("scrittura", &percorso))?;
     }
-    let config = AnprConfig::from_str(&accesso.toml, cartella.path())
-        .map_err(|fonte| ErroreWorker::Configurazione { comune_id, fonte })?;
+    let configurazione = |fonte| ErroreWorker::Configurazione { comune_id, fonte };
+    let config = AnprConfig::opzionale(&accesso.toml, cartella.path()).map_err(configurazione)?;
+    let config_ws = WsConfig::opzionale(&accesso.toml, cartella.path()).map_err(configurazione)?;
     drop(cartella);
+    if config.is_none() && config_ws.is_none() {
+        return Err(ErroreWorker::NessunCanale { comune_id });
+    }
     let mut o = OpzioniClient::new(comune.belfiore.clone());
     o.politica = opzioni.politica;
     let orologio = opzioni.orologio.clone();
@@ -135,9 +163,25 @@ pub(crate) async fn costruisci(
     };
     let (archivio, quota) = (Arc::new(archivio), Arc::new(quota));
     o.quota = quota.clone();
-    let client = PdndClient::new(config, archivio.clone(), o)?;
+    let client = config
+        .map(|c| PdndClient::new(c, archivio.clone(), o))
+        .transpose()?;
+    let ws = config_ws
+        .map(|c| {
+            let o = OpzioniWs {
+                politica: opzioni.politica,
+                completa_dopo_registrazione: opzioni.completa_dopo_registrazione,
+            };
+            // The system clock, like the PDND client's signatures: ANPR checks the
+            // Timestamp and the assertion's times against its own.
+            WsClient::new(c, archivio.clone(), Arc::new(OrologioSistema))
+                .map(|w| w.con_opzioni(o))
+                .map_err(anpr::client::ErroreAnpr::from)
+        })
+        .transpose()?;
     Ok(Costruito {
         client,
+        ws,
         archivio,
         quota,
     })

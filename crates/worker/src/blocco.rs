@@ -7,7 +7,7 @@ use crate::motore::{ClientComune, LavoroSvolto, Motore};
 use crate::rivestizione::{self, ChiamataSvolta, Interruzione, interruzione};
 use crate::{ErroreWorker, timer};
 use anpr::client::{ContestoChiamata, DatiRichiesta};
-use anpr::piano::{Piano, pianifica};
+use anpr::piano::{Piano, pianifica_con_ws};
 use anpr::servizi::Servizio;
 use domain::esito::Esito;
 use domain::tipo::TipoIdentificativo;
@@ -29,6 +29,10 @@ struct Contesto {
     abilitati: Vec<Servizio>,
     purpose: BTreeMap<Servizio, String>,
     comuni_in_ambito: Option<BTreeSet<String>>,
+    /// The identifier kinds the Comune's channel takes (`[anpr_ws].use_for`), when configured.
+    ws_use_for: Option<Vec<TipoIdentificativo>>,
+    /// The Comune's channel, with the other convened Comuni's under COMUNI_CONVENZIONATI.
+    ws: Option<crate::canale_ws::CanaleWs>,
     user_id: String,
     user_location: String,
     loa: String,
@@ -202,13 +206,35 @@ impl Motore {
         let ist = Istantanea::da_json(richiesta_id, &r.snapshot)?;
         let conv = self.store.convenzione(r.convenzione_id).await?;
         let client = self.client(conv.comune_id).await?;
-        let configurati = client.client.config().servizi_abilitati();
+        let abilitati = match &client.client {
+            Some(c) => ist.servizi_abilitati(&c.config().servizi_abilitati()),
+            None => Vec::new(),
+        };
+        let gruppi = ist.gruppi();
+        let ws_use_for = client.ws.as_ref().map(|w| w.config().use_for.clone());
+        let ws = match &client.ws {
+            None => None,
+            Some(w) => {
+                let comune = self.store.comune(conv.comune_id).await?;
+                let mut comuni = vec![(comune.codice_istat.clone(), w.clone())];
+                if ist.ambito == domain::ambito::Ambito::ComuniConvenzionati {
+                    comuni.extend(self.altri_canali(&comune.codice_istat, &ist).await?);
+                }
+                Some(crate::canale_ws::CanaleWs::new(
+                    comuni,
+                    ist.ricerca_nazionale,
+                    &gruppi,
+                ))
+            }
+        };
         Ok(Contesto {
             richiesta_id,
             comune_id: conv.comune_id,
-            gruppi: ist.gruppi(),
+            ws_use_for,
+            ws,
+            gruppi,
             ambito: ist.ambito,
-            abilitati: ist.servizi_abilitati(&configurati),
+            abilitati,
             purpose: ist.purpose_per_servizio(),
             comuni_in_ambito: ist
                 .comuni_in_ambito
@@ -224,6 +250,37 @@ impl Motore {
             fermata: AtomicBool::new(false),
             reclamate,
         })
+    }
+
+    /// Under COMUNI_CONVENZIONATI, the channels of the other Comuni in scope that have one, in
+    /// ISTAT order: each is asked about its own residents only (DESIGN §4). A Comune whose
+    /// access is missing or broken is left out, with a warning: the others still answer.
+    async fn altri_canali(
+        &self,
+        proprio: &str,
+        ist: &Istantanea,
+    ) -> Result<Vec<(String, Arc<anpr::ws::client::WsClient>)>, ErroreWorker> {
+        let mut altri = Vec::new();
+        for istat in ist.comuni_in_ambito.iter().flatten() {
+            if istat == proprio {
+                continue;
+            }
+            let Some(comune) = self.store.comune_per_istat(istat).await? else {
+                continue;
+            };
+            match self.client(comune.id).await {
+                Ok(c) => {
+                    if let Some(w) = &c.ws {
+                        altri.push((istat.clone(), w.clone()));
+                    }
+                }
+                Err(ErroreWorker::AccessoMancante { .. }) => {}
+                Err(e) => {
+                    tracing::warn!(comune = %istat, errore = %e, "canale del Comune convenzionato non utilizzabile");
+                }
+            }
+        }
+        Ok(altri)
     }
 
     /// Runs the rows: the first alone while the Comune's access has not answered yet, then the
@@ -383,7 +440,7 @@ fn smista(righe: &[Riga], fini: Vec<Fine>) -> Smistate {
                 for c in &chiamate {
                     sm.chiamate_audit.push(json!({
                         "riga": riga.numero,
-                        "servizio": c.servizio.codice(),
+                        "servizio": c.servizio,
                         "id_operazione_client": c.id_operazione_client,
                         "id_operazione_anpr": c.id_operazione_anpr,
                         "esito": e.esito.as_str(),
@@ -412,6 +469,8 @@ fn smista(righe: &[Riga], fini: Vec<Fine>) -> Smistate {
 fn configurazione(e: &ErroreWorker) -> bool {
     match e {
         ErroreWorker::AccessoMancante { .. }
+        | ErroreWorker::NessunCanale { .. }
+        | ErroreWorker::PdndNonConfigurato { .. }
         | ErroreWorker::Configurazione { .. }
         | ErroreWorker::FileAccesso { .. }
         | ErroreWorker::Istantanea { .. } => true,
@@ -444,7 +503,7 @@ async fn esegui_riga(ctx: Arc<Contesto>, riga: Riga) -> Fine {
         Ok(i) => i,
         Err(m) => return finale(Esito::NonValido, m),
     };
-    let piano = match pianifica(&ctx.gruppi, ctx.ambito, riga.tipo, &ctx.abilitati) {
+    let piano = match piano_riga(&ctx, riga.tipo) {
         Ok(p) => p,
         Err(e) => return finale(Esito::NonSupportato, e.0),
     };
@@ -475,10 +534,23 @@ async fn cerca(ctx: &Contesto, riga: &Riga, identificativo: &str, piano: &Piano)
             cf_atteso: cf,
         },
         purpose_per_servizio: &ctx.purpose,
-        chiave,
+        chiave: chiave.clone(),
         comuni_in_ambito: ctx.comuni_in_ambito.as_ref(),
+        tipo: riga.tipo,
+        rilascio: riga.rilascio.as_deref(),
+        ws: ctx.ws.as_ref().filter(|_| piano.ws.is_some()),
     };
-    match rivestizione::esegui(&ctx.client.client, r).await {
+    // The 3002 calls' keys, one per Comune asked: their ids are forgotten with the others'.
+    let chiavi_ws: Vec<String> = match (&ctx.ws, piano.ws) {
+        (Some(w), Some(_)) => w
+            .comuni
+            .iter()
+            .map(|(istat, _)| crate::canale_ws::chiave_chiamata_ws(&chiave, istat))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let chiavi = chiavi.into_iter().chain(chiavi_ws).collect();
+    match rivestizione::esegui(ctx.client.client.as_deref(), r).await {
         Ok(e) => trovato(riga.id, e, chiavi),
         Err(errore) => {
             let i = interruzione(&errore);
@@ -505,7 +577,7 @@ fn pianificate(ctx: &Contesto, righe: &[Riga]) -> (Vec<String>, Vec<(Servizio, u
         if normalizza(riga.tipo, riga.identificativo.as_deref()).is_err() {
             continue;
         }
-        let Ok(piano) = pianifica(&ctx.gruppi, ctx.ambito, riga.tipo, &ctx.abilitati) else {
+        let Ok(piano) = piano_riga(ctx, riga.tipo) else {
             continue;
         };
         let chiave = chiave_riga(ctx.richiesta_id, riga.numero);
@@ -516,12 +588,32 @@ fn pianificate(ctx: &Contesto, righe: &[Riga]) -> (Vec<String>, Vec<(Servizio, u
             }
         }
     }
-    let quote = &ctx.client.client.config().quotas;
+    let quota = |s: &Servizio| {
+        ctx.client
+            .client
+            .as_ref()
+            .and_then(|c| c.config().quotas.get(s).copied())
+            .unwrap_or(u64::MAX)
+    };
     let fabbisogno = per_servizio
         .into_iter()
-        .map(|(s, n)| (s, quote.get(&s).copied().unwrap_or(u64::MAX), n))
+        .map(|(s, n)| (s, quota(&s), n))
         .collect();
     (chiavi, fabbisogno)
+}
+
+/// The row's plan, with the Comune's channel when it is configured.
+fn piano_riga(
+    ctx: &Contesto,
+    tipo: TipoIdentificativo,
+) -> Result<Piano, anpr::piano::NonSupportato> {
+    pianifica_con_ws(
+        &ctx.gruppi,
+        ctx.ambito,
+        tipo,
+        &ctx.abilitati,
+        ctx.ws_use_for.as_deref(),
+    )
 }
 
 /// The row's outcome as stored: call ids per call, result fields (the person and the family)
@@ -532,7 +624,7 @@ fn trovato(riga_id: i64, e: rivestizione::EsitoRiga, chiavi: Vec<String>) -> Fin
         .iter()
         .map(|c| {
             json!({
-                "servizio": c.servizio.codice(),
+                "servizio": c.servizio,
                 "id_operazione_client": c.id_operazione_client,
                 "id_operazione_anpr": c.id_operazione_anpr,
             })

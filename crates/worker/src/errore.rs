@@ -25,6 +25,16 @@ pub enum ErroreWorker {
         nome: String,
         motivo: String,
     },
+    #[error(
+        "comune {comune_id}: l'accesso ANPR ha solo il canale del Comune ([anpr_ws]): questa operazione \
+         richiede gli e-service PDND ([anpr])"
+    )]
+    PdndNonConfigurato { comune_id: i64 },
+    #[error(
+        "comune {comune_id}: il file di onboarding non ha né [anpr] (e-service PDND) né [anpr_ws] (canale del \
+         Comune, servizio 3002)"
+    )]
+    NessunCanale { comune_id: i64 },
     #[error(transparent)]
     Anpr(#[from] ErroreAnpr),
     #[error("richiesta {richiesta_id}: istantanea non valida: {motivo}")]

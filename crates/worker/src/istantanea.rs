@@ -32,6 +32,10 @@ pub struct Istantanea {
     /// ISTAT codes of the Comuni in scope, for a restricted scope; `None` for ITALIA.
     pub comuni_in_ambito: Option<Vec<String>>,
     pub conservazione_giorni: i64,
+    /// The convention's national-search opt-in (scope ITALIA only): 3002 then sends
+    /// `ricercaNazionale` = 1. Absent in snapshots taken before the Comune's channel existed.
+    #[serde(default)]
+    pub ricerca_nazionale: bool,
 }
 
 impl Istantanea {
@@ -76,6 +80,7 @@ impl Istantanea {
             tracciato,
             comuni_in_ambito,
             conservazione_giorni: conv.conservazione_giorni,
+            ricerca_nazionale: ambito == Ambito::Italia && conv.ricerca_nazionale,
         })
     }
 
@@ -164,6 +169,7 @@ mod tests {
             ]),
             comuni_in_ambito: None,
             conservazione_giorni: 7,
+            ricerca_nazionale: false,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod accesso;
 pub mod adattatori;
 pub mod assemblaggio;
 mod blocco;
+pub mod canale_ws;
 pub mod cifratura;
 mod errore;
 pub mod invio;
@@ -22,7 +23,7 @@ pub mod stima;
 pub mod stima_richiesta;
 pub mod timer;
 
-pub use accesso::{OpzioniAccesso, client_con, client_per_comune};
+pub use accesso::{OpzioniAccesso, client_con, client_per_comune, client_ws_per_comune};
 pub use assemblaggio::{identita_file, identita_file_tutte, ruota_identita_file};
 pub use errore::ErroreWorker;
 pub use istantanea::Istantanea;

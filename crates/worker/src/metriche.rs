@@ -9,6 +9,7 @@
 
 use anpr::client::{ErroreAnpr, EsitoAnpr, RispostaClassificata};
 use anpr::servizi::Servizio;
+use anpr::ws::client::{ErroreCanaleWs, Esito3002, Risposta3002Classificata};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
@@ -55,7 +56,47 @@ fn codice_errore(e: &ErroreAnpr) -> String {
         ErroreAnpr::CriteriNonAmmessi { .. } => "CRITERI_NON_AMMESSI".into(),
         ErroreAnpr::Archivio(_) => "ARCHIVIO".into(),
         ErroreAnpr::Http(_) => "HTTP_CLIENT".into(),
+        ErroreAnpr::CanaleWs(e) => codice_errore_ws(e).into(),
     }
+}
+
+fn codice_errore_ws(e: &ErroreCanaleWs) -> &'static str {
+    match e {
+        ErroreCanaleWs::CriterioNonAmmesso(_) => "CRITERI_NON_AMMESSI",
+        ErroreCanaleWs::Fallita { .. } => "FALLITA",
+        ErroreCanaleWs::Transitorio { .. } => "TRANSITORIO",
+        ErroreCanaleWs::Archivio(_) => "ARCHIVIO",
+        ErroreCanaleWs::Http(_) => "HTTP_CLIENT",
+    }
+}
+
+/// One call on the Comune's channel (service label `3002`), like [`chiamata`].
+pub fn chiamata_ws(esito: &Result<Risposta3002Classificata, ErroreCanaleWs>, durata: Duration) {
+    let s = crate::canale_ws::CODICE_3002;
+    let nome_esito = match esito {
+        Ok(r) => match &r.esito {
+            Esito3002::Trovato(_) => "trovato",
+            Esito3002::NonTrovato { .. } | Esito3002::FuoriAmbito { .. } => "non_trovato",
+            Esito3002::Ambiguo(_) => "ambiguo",
+            Esito3002::Errore { codice, .. } => {
+                let codice = if codice.is_empty() {
+                    "PERSONA_DIVERSA"
+                } else {
+                    codice
+                };
+                metrics::counter!(ERRORI, "servizio" => s, "codice" => codice.to_string())
+                    .increment(1);
+                "errore"
+            }
+        },
+        Err(e) => {
+            metrics::counter!(ERRORI, "servizio" => s, "codice" => codice_errore_ws(e))
+                .increment(1);
+            "errore"
+        }
+    };
+    metrics::counter!(CHIAMATE, "servizio" => s, "esito" => nome_esito).increment(1);
+    metrics::histogram!(DURATA, "servizio" => s).record(durata.as_secs_f64());
 }
 
 /// Records the outcomes of `esiti` whose rows are among `registrate` (the rows stored).

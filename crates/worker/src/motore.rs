@@ -106,7 +106,10 @@ impl LavoroSvolto {
 /// A Comune's client, kept while its stored access does not change.
 pub(crate) struct ClientComune {
     pub impronta: String,
-    pub client: Arc<PdndClient>,
+    /// `None` when the Comune has only its own channel.
+    pub client: Option<Arc<PdndClient>>,
+    /// The Comune's own channel (3002), when configured.
+    pub ws: Option<Arc<anpr::ws::client::WsClient>>,
     pub archivio: Arc<ArchivioStore>,
     pub quota: Arc<QuotaStore>,
 }
@@ -322,7 +325,8 @@ impl Motore {
         let c = costruisci(&self.store, comune_id, &accesso, &opzioni).await?;
         let c = Arc::new(ClientComune {
             impronta,
-            client: Arc::new(c.client),
+            client: c.client.map(Arc::new),
+            ws: c.ws.map(Arc::new),
             archivio: c.archivio,
             quota: c.quota,
         });

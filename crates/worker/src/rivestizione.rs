@@ -3,7 +3,7 @@
 //! the data services, merging the blocks that share an idANPR.
 
 use anpr::client::{ContestoChiamata, DatiRichiesta, ErroreAnpr, EsitoAnpr, PdndClient};
-use anpr::piano::{Criterio, Piano};
+use anpr::piano::{Criterio, PassoWs, Piano};
 use anpr::servizi::Servizio;
 use anpr::types::{TipoCriteriRicercaE002, TipoDatiSoggettiEnte};
 use domain::esito::Esito;
@@ -25,6 +25,12 @@ pub struct Riga<'a> {
     pub chiave: String,
     /// ISTAT codes of the Comuni in scope; `None` for scope ITALIA.
     pub comuni_in_ambito: Option<&'a BTreeSet<String>>,
+    /// The row's kind, and its `rilascio` (a CI's issuing Comune by ISTAT code, a permesso's
+    /// questura): the Comune's channel searches documents with them.
+    pub tipo: domain::tipo::TipoIdentificativo,
+    pub rilascio: Option<&'a str>,
+    /// The Comune's channel, when the plan has a 3002 step.
+    pub ws: Option<&'a crate::canale_ws::CanaleWs>,
 }
 
 /// What the row's lookups produced.
@@ -45,24 +51,25 @@ pub struct EsitoRiga {
     pub chiamate: Vec<ChiamataSvolta>,
 }
 
-/// One answered call: its service and both operation ids (no personal data).
+/// One answered call: its service code (`C030`…, or `3002` for the Comune's channel) and both
+/// operation ids (no personal data).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChiamataSvolta {
-    pub servizio: Servizio,
+    pub servizio: &'static str,
     pub id_operazione_client: String,
     pub id_operazione_anpr: Option<String>,
 }
 
 /// Stops the row. `Err` means the whole request must stop or pause (FALLITA, `sospesa`).
-enum Arresto {
+pub(crate) enum Arresto {
     Esito(Esito, String),
     Richiesta(ErroreAnpr),
 }
 
-pub async fn esegui(client: &PdndClient, riga: Riga<'_>) -> Result<EsitoRiga, ErroreAnpr> {
+pub async fn esegui(client: Option<&PdndClient>, riga: Riga<'_>) -> Result<EsitoRiga, ErroreAnpr> {
     // A row stopped at a paused service would be released and redone, repeating (and counting
     // against the quota) every call before it: while any service of the plan is paused, wait.
-    if let Some((servizio, fino_a)) = client.in_pausa(&riga.piano.servizi()) {
+    if let Some((servizio, fino_a)) = client.and_then(|c| c.in_pausa(&riga.piano.servizi())) {
         return Err(ErroreAnpr::CircuitoAperto { servizio, fino_a });
     }
     let mut r = EsitoRiga::default();
@@ -86,10 +93,26 @@ pub async fn esegui(client: &PdndClient, riga: Riga<'_>) -> Result<EsitoRiga, Er
     Ok(r)
 }
 
-async fn passi(client: &PdndClient, riga: &Riga<'_>, r: &mut EsitoRiga) -> Result<(), Arresto> {
-    let mut id_anpr = None::<String>;
+async fn passi(
+    client: Option<&PdndClient>,
+    riga: &Riga<'_>,
+    r: &mut EsitoRiga,
+) -> Result<(), Arresto> {
+    if riga.piano.ws == Some(PassoWs::Prima) {
+        crate::canale_ws::passo(riga, r, PassoWs::Prima).await?;
+    }
+    let mut id_anpr = r.id_anpr.clone();
     let restretto = riga.comuni_in_ambito.is_some();
     for passo in &riga.piano.passi {
+        let Some(client) = client else {
+            return Err(Arresto::Esito(
+                Esito::NonSupportato,
+                format!(
+                    "il servizio {} richiede l'accesso PDND ([anpr]), non configurato",
+                    passo.servizio
+                ),
+            ));
+        };
         let criteri = match passo.criterio {
             Criterio::CodiceFiscale => {
                 TipoCriteriRicercaE002::per_codice_fiscale(riga.identificativo)
@@ -115,7 +138,7 @@ async fn passi(client: &PdndClient, riga: &Riga<'_>, r: &mut EsitoRiga) -> Resul
         crate::metriche::chiamata(passo.servizio, &risposta, inizio.elapsed());
         let risposta = risposta.map_err(errore_riga)?;
         r.chiamate.push(ChiamataSvolta {
-            servizio: passo.servizio,
+            servizio: passo.servizio.codice(),
             id_operazione_client: risposta.id_operazione_client.to_string(),
             id_operazione_anpr: risposta.id_operazione_anpr.clone(),
         });
@@ -147,6 +170,9 @@ async fn passi(client: &PdndClient, riga: &Riga<'_>, r: &mut EsitoRiga) -> Resul
         if restretto && passo.servizio.porta(domain::gruppi::GruppoCampi::Residenza) {
             controlla_ambito(riga, r.soggetto.as_ref())?;
         }
+    }
+    if riga.piano.ws == Some(PassoWs::Dopo) {
+        crate::canale_ws::passo(riga, r, PassoWs::Dopo).await?;
     }
     Ok(())
 }
@@ -202,10 +228,14 @@ fn controlla_ambito(riga: &Riga<'_>, soggetto: Option<&Value>) -> Result<(), Arr
     }
 }
 
-const MESSAGGIO_FUORI_AMBITO: &str =
+pub(crate) const MESSAGGIO_FUORI_AMBITO: &str =
     "nessun residente con questo identificativo nell'ambito territoriale del profilo";
 
-fn non_trovato(restretto: bool, codice: Option<String>, testo: Option<String>) -> Arresto {
+pub(crate) fn non_trovato(
+    restretto: bool,
+    codice: Option<String>,
+    testo: Option<String>,
+) -> Arresto {
     if restretto {
         return Arresto::Esito(Esito::FuoriAmbito, MESSAGGIO_FUORI_AMBITO.into());
     }
@@ -218,7 +248,7 @@ fn non_trovato(restretto: bool, codice: Option<String>, testo: Option<String>) -
 }
 
 /// PDND cannot tell whether every match lives in scope, so a restricted scope says FUORI_AMBITO.
-fn ambiguo(restretto: bool, ids: &[String]) -> Arresto {
+pub(crate) fn ambiguo(restretto: bool, ids: &[String]) -> Arresto {
     if restretto {
         return Arresto::Esito(Esito::FuoriAmbito, MESSAGGIO_FUORI_AMBITO.into());
     }
@@ -231,7 +261,7 @@ fn ambiguo(restretto: bool, ids: &[String]) -> Arresto {
     )
 }
 
-fn errore_riga(e: ErroreAnpr) -> Arresto {
+pub(crate) fn errore_riga(e: ErroreAnpr) -> Arresto {
     if e.ferma_richiesta() || e.sospende_fino_a().is_some() {
         Arresto::Richiesta(e)
     } else {
@@ -239,13 +269,13 @@ fn errore_riga(e: ErroreAnpr) -> Arresto {
     }
 }
 
-fn json(s: &TipoDatiSoggettiEnte) -> Value {
+pub(crate) fn json(s: &TipoDatiSoggettiEnte) -> Value {
     serde_json::to_value(s).unwrap_or(Value::Null)
 }
 
 /// Later blocks add to earlier ones; a field present in both keeps the later value, and lists
 /// (`infoSoggettoEnte` from C015 and from C001, say) keep every distinct item.
-fn unisci(base: &mut Value, altro: Value) {
+pub(crate) fn unisci(base: &mut Value, altro: Value) {
     match (base, altro) {
         (Value::Array(b), Value::Array(a)) => {
             for v in a {
@@ -268,7 +298,7 @@ fn unisci(base: &mut Value, altro: Value) {
     }
 }
 
-fn aggiungi_messaggio(m: &mut String, altro: &str) {
+pub(crate) fn aggiungi_messaggio(m: &mut String, altro: &str) {
     if !m.is_empty() {
         m.push_str("; ");
     }

@@ -5,7 +5,7 @@
 //! It is an upper bound: a row not found after C030, or found outside the scope after its
 //! residence call, stops there and spends fewer calls than its plan.
 
-use anpr::piano::pianifica;
+use anpr::piano::pianifica_con_ws;
 use anpr::quota::giorno_roma;
 use anpr::servizi::Servizio;
 use chrono::{Days, NaiveDate};
@@ -45,6 +45,8 @@ pub struct DatiStima<'a> {
     /// Per service; a missing service has no share and no calls today.
     pub quote: &'a BTreeMap<Servizio, QuotaServizio>,
     pub ora_ms: i64,
+    /// The identifier kinds the Comune's channel (3002) takes, when it is configured.
+    pub ws_use_for: Option<&'a [TipoIdentificativo]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -86,6 +88,10 @@ pub struct Stima {
     pub non_supportate: Vec<NonSupportate>,
     /// Only the services the plan uses, in service order.
     pub servizi: Vec<StimaServizio>,
+    /// Calls on the Comune's channel (3002, at least one per row that plans it; under
+    /// COMUNI_CONVENZIONATI more when the first Comune asked does not have the person). ANPR
+    /// publishes no daily share for it.
+    pub chiamate_3002: u64,
     pub oggi: NaiveDate,
     pub completamento: Completamento,
 }
@@ -94,6 +100,7 @@ pub fn stima(d: &DatiStima<'_>) -> Stima {
     let mut totale = ConteggioRighe::default();
     let mut non_supportate = Vec::new();
     let mut chiamate: BTreeMap<Servizio, u64> = BTreeMap::new();
+    let mut chiamate_3002 = 0;
     for (tipo, c) in d.righe {
         totale.valide += c.valide;
         totale.non_valide += c.non_valide;
@@ -101,10 +108,13 @@ pub fn stima(d: &DatiStima<'_>) -> Stima {
         if c.valide == 0 {
             continue;
         }
-        match pianifica(d.gruppi, d.ambito, *tipo, d.abilitati) {
+        match pianifica_con_ws(d.gruppi, d.ambito, *tipo, d.abilitati, d.ws_use_for) {
             Ok(piano) => {
                 for s in piano.servizi() {
                     *chiamate.entry(s).or_default() += c.valide;
+                }
+                if piano.ws.is_some() {
+                    chiamate_3002 += c.valide;
                 }
             }
             Err(e) => non_supportate.push(NonSupportate {
@@ -125,6 +135,7 @@ pub fn stima(d: &DatiStima<'_>) -> Stima {
         non_supportate,
         completamento: completamento(&servizi, oggi),
         servizi,
+        chiamate_3002,
         oggi,
     }
 }
@@ -213,6 +224,7 @@ mod tests {
             abilitati: &Servizio::ALL,
             quote,
             ora_ms,
+            ws_use_for: None,
         })
     }
 

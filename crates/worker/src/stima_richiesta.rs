@@ -3,7 +3,7 @@
 //! Comune's `[anpr.quotas]` and the database counters), and the expected completion day.
 
 use crate::ErroreWorker;
-use crate::accesso::{OpzioniAccesso, client_con};
+use crate::accesso::{OpzioniAccesso, costruisci, leggi_accesso};
 use crate::blocco::normalizza;
 use crate::istantanea::Istantanea;
 use crate::stima::{ConteggioRighe, DatiStima, QuotaServizio, Stima, stima};
@@ -21,9 +21,14 @@ pub async fn stima_richiesta(
     let r = store.richiesta(richiesta_id).await?;
     let ist = Istantanea::da_json(richiesta_id, &r.snapshot)?;
     let conv = store.convenzione(r.convenzione_id).await?;
-    let (_, client) = client_con(store, chiave, conv.comune_id, &OpzioniAccesso::default()).await?;
-    let config = client.config();
-    let abilitati = ist.servizi_abilitati(&config.servizi_abilitati());
+    let (_, accesso) = leggi_accesso(store, chiave, conv.comune_id).await?;
+    let canali = costruisci(store, conv.comune_id, &accesso, &OpzioniAccesso::default()).await?;
+    let config = canali.client.as_ref().map(|c| c.config());
+    let abilitati = match config {
+        Some(c) => ist.servizi_abilitati(&c.servizi_abilitati()),
+        None => Vec::new(),
+    };
+    let ws_use_for = canali.ws.as_ref().map(|w| w.config().use_for.clone());
     let giorno = giorno_roma(ora_ms);
     let mut quote = BTreeMap::new();
     for s in &abilitati {
@@ -33,7 +38,7 @@ pub async fn stima_richiesta(
         quote.insert(
             *s,
             QuotaServizio {
-                quota_giornaliera: config.quotas.get(s).copied(),
+                quota_giornaliera: config.and_then(|c| c.quotas.get(s).copied()),
                 usate_oggi: u64::try_from(usate).unwrap_or(0),
             },
         );
@@ -47,6 +52,7 @@ pub async fn stima_richiesta(
         abilitati: &abilitati,
         quote: &quote,
         ora_ms,
+        ws_use_for: ws_use_for.as_deref(),
     }))
 }
 

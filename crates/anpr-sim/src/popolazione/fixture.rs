@@ -4,8 +4,10 @@
 //! Where the spreadsheet's name columns disagree with the codice fiscale (SOGGETTA ANNA,
 //! ATTRI PERANNA) the CF's letters decide which is the surname. CLAUDIA NERI is F, as her CF
 //! says (day 50). Subjects without a published idANPR get one of the simulator's, prefixed `V`.
-//! Residences, the ROSSI family and the AIRE addresses are the simulator's own choices.
+//! Residences, the ROSSI family, the AIRE addresses and the documents are the simulator's own
+//! choices.
 
+use super::documenti::{self, CartaIdentita, PermessoSoggiorno};
 use super::luoghi::{self, LuogoNascita, LuogoResidenza};
 use super::{Anagrafici, Esempi, Famiglia, Residenza, Soggetto, coppia};
 use chrono::NaiveDate;
@@ -81,11 +83,80 @@ const FAMIGLIA_ROSSI: &[(&str, u8)] = &[
     ("RSSGLC20T24H501W", 3),
 ];
 
+/// Cards of the fixtures, by idANPR (the duplicate position shares its CF): (idANPR, numero,
+/// rilascio). The format says CIE (`CA00000ZA`) or paper (`AZ0000000`), outside the synthetic
+/// formats; the residence at issue says Comune or consulate; the expiry follows the law
+/// (`documenti::scadenza_carta`). Without a card: SOGGETTO SESTO, SENZA MESEGIORNO, SING, the
+/// duplicate position (numbers stay unique) and the cancelled PROVA. QUINTO and QUARTO
+/// SOGGETTO share a number: the data error of `Esempi::documento_condiviso`.
+#[rustfmt::skip]
+const CARTE: &[(&str, &str, (i32, u32, u32))] = &[
+    ("AF41450AS", "CA00001ZA", (2019, 5, 14)),
+    ("VA00002QX", NUMERO_CONDIVISO, (2016, 3, 2)),
+    ("EV45959WW", "CA00003ZA", (2021, 9, 20)),
+    ("VA00004QR", NUMERO_CONDIVISO, (2017, 11, 8)),
+    ("VA00005SN", "CA00005ZA", (2022, 2, 1)),
+    // AIRE in Berlin since 2015: issued by the consulate.
+    ("TK44563XB", "CA00006ZA", (2020, 10, 5)),
+    ("VA00007TR", "AZ1020304", (2016, 5, 3)),
+    ("VA00008SC", "CA00008ZA", (2023, 4, 11)),
+    ("VA00009SS", "CA00009ZA", (2018, 6, 30)),
+    // Expired in 2009, never renewed.
+    ("VA00011SS", "AZ0000011", (2004, 2, 10)),
+    ("VA00012DB", "CA00012ZA", (2020, 1, 15)),
+    // AIRE since 2015, still with the card Roma issued before.
+    ("VA00013SP", "AZ0000013", (2012, 5, 10)),
+    ("VA00014SO", "AZ0000014", (2011, 9, 1)),
+    ("VA00015AP", "CA00015ZA", (2018, 10, 10)),
+    ("VA00016AP", "CA00016ZA", (2019, 10, 11)),
+    ("VA00017NA", "CA00017ZA", (2019, 3, 3)),
+    ("VA00018DP", "CA00018ZA", (2024, 10, 1)),
+    ("VA00019RL", "CA00019ZA", (2020, 7, 7)),
+    // Renewed at 3: 5 years, to the birthday.
+    ("VA00020RG", "CA00020ZA", (2024, 1, 15)),
+    ("JF28000UG", "CA00021ZA", (2021, 6, 1)),
+    ("VA00023XP", "CA00023ZA", (2022, 5, 5)),
+    ("VA00024SG", "CA00024ZA", (2023, 2, 2)),
+    ("VA00026LE", "AZ0000026", (2010, 3, 15)),
+    ("VA00027DP", "CA00027ZA", (2020, 11, 30)),
+    ("UK79569LF", "CA00029ZA", (2022, 8, 8)),
+];
+
+const NUMERO_CONDIVISO: &str = "AZ0000505";
+
+type Data = (i32, u32, u32);
+
+/// A permesso of a foreign fixture (all live in Roma). Numbers are `IZ` + 7 digits and
+/// passports `YA` + 7 digits: outside the synthetic formats.
+struct RigaPermesso {
+    id: &'static str,
+    tipo: u8,
+    numero: &'static str,
+    rilascio: Data,
+    scadenza: Option<Data>,
+    passaporto: Option<&'static str>,
+}
+
+#[rustfmt::skip]
+const PERMESSI: &[RigaPermesso] = &[
+    RigaPermesso { id: "VA00012DB", tipo: 2, numero: "IZ0000012", rilascio: (2014, 3, 3), scadenza: None, passaporto: Some("YA0000012") },
+    RigaPermesso { id: "VA00018DP", tipo: 1, numero: "IZ0000018", rilascio: (2024, 9, 1), scadenza: Some((2026, 9, 1)), passaporto: Some("YA0000018") },
+    RigaPermesso { id: "VA00022SX", tipo: 1, numero: "IZ0000022", rilascio: (2025, 2, 10), scadenza: Some((2027, 2, 10)), passaporto: Some("YA0000022") },
+    // Expired in 2024, renewal pending.
+    RigaPermesso { id: "VA00023XP", tipo: 6, numero: "IZ0000023", rilascio: (2022, 3, 1), scadenza: Some((2024, 3, 1)), passaporto: None },
+    RigaPermesso { id: "VA00024SG", tipo: 1, numero: "IZ0000024", rilascio: (2025, 6, 16), scadenza: Some((2027, 6, 16)), passaporto: Some("YA0000024") },
+    RigaPermesso { id: "VA00025SM", tipo: 2, numero: "IZ0000025", rilascio: (2021, 1, 20), scadenza: None, passaporto: None },
+];
+
 #[derive(Debug, Clone)]
 pub struct Fixture {
     soggetti: Vec<Soggetto>,
     per_cf: HashMap<String, usize>,
     per_id: HashMap<String, usize>,
+    per_carta: HashMap<String, Vec<usize>>,
+    /// (questura, numero) → subject.
+    per_permesso: HashMap<(String, String), usize>,
+    per_passaporto: HashMap<String, usize>,
 }
 
 fn data(a: i32, m: u32, g: u32) -> NaiveDate {
@@ -165,7 +236,7 @@ fn soggetto(r: &Riga, k: usize) -> Soggetto {
     } else {
         vec![("100".into(), "ITALIA".into())]
     };
-    Soggetto {
+    let mut s = Soggetto {
         id_anpr: r.id.to_owned(),
         codice_fiscale: r.cf.to_owned(),
         cognome: (!r.cognome.is_empty()).then(|| r.cognome.to_owned()),
@@ -187,7 +258,41 @@ fn soggetto(r: &Riga, k: usize) -> Soggetto {
         famiglia,
         domicilio_digitale: (r.cf == "STTSGT90A01H501J")
             .then(|| "soggetto.settimo@pec.esempio.it".to_owned()),
-    }
+        carta_identita: None,
+        permesso: None,
+    };
+    s.carta_identita = carta(&s);
+    s.permesso = permesso(&s);
+    s
+}
+
+fn carta(s: &Soggetto) -> Option<CartaIdentita> {
+    let (_, numero, (a, m, g)) = CARTE.iter().find(|(id, _, _)| *id == s.id_anpr)?;
+    let rilascio = data(*a, *m, *g);
+    let (comune_rilascio, consolato_rilascio) = documenti::ente_rilascio(s, rilascio);
+    Some(CartaIdentita {
+        numero: (*numero).to_owned(),
+        elettronica: domain::documenti::ha_formato_cie(numero),
+        data_rilascio: rilascio,
+        data_scadenza: documenti::scadenza_carta(s.data_nascita, rilascio),
+        comune_rilascio,
+        consolato_rilascio,
+        interdizione_espatrio: !documenti::italiano(s),
+    })
+}
+
+fn permesso(s: &Soggetto) -> Option<PermessoSoggiorno> {
+    let riga = PERMESSI.iter().find(|p| p.id == s.id_anpr)?;
+    let (a, m, g) = riga.rilascio;
+    let rilascio = data(a, m, g);
+    Some(PermessoSoggiorno {
+        numero: riga.numero.to_owned(),
+        tipo: riga.tipo,
+        questura: documenti::questura_al(s, rilascio, rilascio)?,
+        data_rilascio: rilascio,
+        data_scadenza: riga.scadenza.map(|(a, m, g)| data(a, m, g)),
+        numero_passaporto: riga.passaporto.map(str::to_owned),
+    })
 }
 
 impl Fixture {
@@ -208,11 +313,50 @@ impl Fixture {
             .enumerate()
             .map(|(k, s)| (s.id_anpr.clone(), k))
             .collect();
+        let mut per_carta: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut per_permesso = HashMap::new();
+        let mut per_passaporto = HashMap::new();
+        for (k, s) in soggetti.iter().enumerate() {
+            if let Some(c) = &s.carta_identita {
+                per_carta.entry(c.numero.clone()).or_default().push(k);
+            }
+            if let Some(p) = &s.permesso {
+                per_permesso.insert((p.questura.clone(), p.numero.clone()), k);
+                if let Some(n) = &p.numero_passaporto {
+                    per_passaporto.insert(n.clone(), k);
+                }
+            }
+        }
         Self {
             soggetti,
             per_cf,
             per_id,
+            per_carta,
+            per_permesso,
+            per_passaporto,
         }
+    }
+
+    pub fn per_carta_identita(&self, numero: &str) -> Vec<Soggetto> {
+        self.per_carta.get(numero).map_or_else(Vec::new, |v| {
+            v.iter().map(|k| self.soggetti[*k].clone()).collect()
+        })
+    }
+
+    pub fn per_permesso(&self, questura: &str, numero: &str) -> Vec<Soggetto> {
+        self.per_permesso
+            .get(&(questura.to_owned(), numero.to_owned()))
+            .map(|k| self.soggetti[*k].clone())
+            .into_iter()
+            .collect()
+    }
+
+    pub fn per_passaporto(&self, numero: &str) -> Vec<Soggetto> {
+        self.per_passaporto
+            .get(numero)
+            .map(|k| self.soggetti[*k].clone())
+            .into_iter()
+            .collect()
     }
 
     pub fn per_cf(&self, cf: &str) -> Option<Soggetto> {
@@ -244,6 +388,25 @@ impl Fixture {
 
     pub fn esempi(&self) -> Esempi {
         let per = |cf: &str| coppia(&self.per_cf(cf).expect("fixture presente"));
+        let soggetto = |cf: &str| self.per_cf(cf).expect("fixture presente");
+        let carta = |cf: &str| {
+            let s = soggetto(cf);
+            let c = s.carta_identita.expect("fixture con carta d'identità");
+            (s.codice_fiscale, c.numero)
+        };
+        let permesso = |cf: &str| {
+            let s = soggetto(cf);
+            let p = s.permesso.expect("fixture con permesso");
+            (s.codice_fiscale, p.questura, p.numero)
+        };
+        let passaporto = |cf: &str| {
+            let s = soggetto(cf);
+            let n = s
+                .permesso
+                .and_then(|p| p.numero_passaporto)
+                .expect("fixture con passaporto");
+            (s.codice_fiscale, n)
+        };
         Esempi {
             normali: vec![
                 per("STTSGT90A01H501J"),
@@ -257,6 +420,17 @@ impl Fixture {
             famiglia: FAMIGLIA_ROSSI.iter().map(|(cf, _)| per(cf)).collect(),
             senza_nome: vec![per("SNGXXX00R10Z222D")],
             senza_giorno: vec![per("SNZGRN00T01Z329P")],
+            // A CIE and a paper card, both valid until at least 2027.
+            carte_identita: vec![carta("STTSGT90A01H501J"), carta("TRZSGT90A01H501S")],
+            permessi: vec![permesso("DLGBNC70E60Z509S"), permesso("DLGPPE90R10E329Q")],
+            passaporti: vec![
+                passaporto("DLGBNC70E60Z509S"),
+                passaporto("DLGPPE90R10E329Q"),
+            ],
+            documento_condiviso: (
+                NUMERO_CONDIVISO.to_owned(),
+                ["QNTSGT90A01H501X".to_owned(), "QRTSGT90A01H501B".to_owned()],
+            ),
         }
     }
 }
@@ -338,5 +512,89 @@ mod tests {
         };
         assert_eq!(f.per_anagrafici(&q).len(), 2);
         assert_eq!(f.per_cf("DPLPRM90R10H501I").unwrap().id_anpr, "VA00027DP");
+    }
+
+    #[test]
+    fn i_documenti_delle_fixture_sono_coerenti() {
+        use domain::documenti::{CartaIdentita as Ci, FormatoCartaIdentita as F};
+        let f = Fixture::new();
+        // Every row of the tables names a fixture, once.
+        for id in CARTE
+            .iter()
+            .map(|c| c.0)
+            .chain(PERMESSI.iter().map(|p| p.id))
+        {
+            assert!(f.per_id_anpr(id).is_some(), "{id} sconosciuto");
+        }
+        assert_eq!(
+            f.per_carta.values().map(Vec::len).sum::<usize>(),
+            CARTE.len()
+        );
+        assert_eq!(f.per_permesso.len(), PERMESSI.len());
+        for (numero, chi) in &f.per_carta {
+            assert_eq!(
+                chi.len(),
+                if numero == NUMERO_CONDIVISO { 2 } else { 1 },
+                "{numero}"
+            );
+        }
+        for s in &f.soggetti {
+            let italiano = documenti::italiano(s);
+            if let Some(c) = &s.carta_identita {
+                let formato = Ci::parse(&c.numero).unwrap().formato();
+                assert_eq!(formato == F::Elettronica, c.elettronica, "{}", c.numero);
+                assert!(c.elettronica || formato == F::Cartacea);
+                assert!(c.data_rilascio > s.data_nascita);
+                assert!(s.decesso.is_none_or(|d| c.data_rilascio < d));
+                assert!(c.data_scadenza > c.data_rilascio);
+                assert_ne!(c.comune_rilascio.is_some(), c.consolato_rilascio.is_some());
+                assert_eq!(c.interdizione_espatrio, !italiano);
+                // CIE only since 2016.
+                assert!(!c.elettronica || c.data_rilascio >= data(2016, 7, 4));
+            }
+            // Every foreign fixture is a non-EU citizen living in Roma.
+            assert_eq!(s.permesso.is_some(), !italiano, "{}", s.codice_fiscale);
+            if let Some(p) = &s.permesso {
+                assert_eq!(p.questura, "ROMA");
+                assert!(p.data_rilascio > s.data_nascita);
+                assert_eq!(p.data_scadenza.is_none(), p.tipo == 2);
+            }
+        }
+        let ottavo = f.per_id_anpr("TK44563XB").unwrap().carta_identita.unwrap();
+        assert_eq!(
+            ottavo.consolato_rilascio,
+            Some(("2160001".into(), "CONSOLATO D'ITALIA A BERLINO".into()))
+        );
+        let primo = f.per_id_anpr("VA00013SP").unwrap().carta_identita.unwrap();
+        assert_eq!(
+            primo.comune_rilascio,
+            Some(("ROMA".into(), "058091".into(), "RM".into()))
+        );
+        // The duplicate position and the cancelled subject hold no document.
+        assert!(f.per_id_anpr("VA00028DP").unwrap().carta_identita.is_none());
+        assert!(f.per_id_anpr("OR69233LN").unwrap().carta_identita.is_none());
+    }
+
+    #[test]
+    fn le_fixture_si_ritrovano_per_documento() {
+        let f = Fixture::new();
+        let e = f.esempi();
+        let (numero, [a, b]) = &e.documento_condiviso;
+        let chi = f.per_carta_identita(numero);
+        assert_eq!(chi.len(), 2);
+        assert_eq!((&chi[0].codice_fiscale, &chi[1].codice_fiscale), (a, b));
+        assert_ne!(chi[0].id_anpr, chi[1].id_anpr);
+        for (cf, numero) in &e.carte_identita {
+            let v = f.per_carta_identita(numero);
+            assert_eq!(v.len(), 1);
+            assert_eq!(&v[0].codice_fiscale, cf);
+        }
+        for (cf, questura, numero) in &e.permessi {
+            assert_eq!(&f.per_permesso(questura, numero)[0].codice_fiscale, cf);
+            assert!(f.per_permesso("MILANO", numero).is_empty());
+        }
+        for (cf, numero) in &e.passaporti {
+            assert_eq!(&f.per_passaporto(numero)[0].codice_fiscale, cf);
+        }
     }
 }

@@ -98,6 +98,37 @@ pub const STATI_NASCITA: &[&str] = &[
     "Z110", "Z112", "Z114", "Z133", "Z600", "Z602", "Z100", "Z129", "Z330",
 ];
 
+/// The questura of each province the simulator's residences are in: sigla → upper-case name
+/// of the provincial capital, as a permesso di soggiorno names it.
+pub const QUESTURE: &[(&str, &str)] = &[
+    ("RM", "ROMA"),
+    ("MI", "MILANO"),
+    ("NA", "NAPOLI"),
+    ("TO", "TORINO"),
+    ("BO", "BOLOGNA"),
+    ("FI", "FIRENZE"),
+    ("BA", "BARI"),
+    ("PA", "PALERMO"),
+    ("PD", "PADOVA"),
+    ("TS", "TRIESTE"),
+    ("BZ", "BOLZANO"),
+    ("MO", "MODENA"),
+    ("GE", "GENOVA"),
+    ("VE", "VENEZIA"),
+    ("CA", "CAGLIARI"),
+];
+
+pub fn questura(sigla: &str) -> Option<&'static str> {
+    QUESTURE.iter().find(|(s, _)| *s == sigla).map(|(_, q)| *q)
+}
+
+/// A consulate's code for a state (ISTAT 3-digit code): ANPR's list of consulate codes is not
+/// public, so the simulator uses the state code followed by `0001` (7 digits, as
+/// `tipoCodiceConsolatoRilascio` allows), one consulate per state, as its residences abroad do.
+pub fn codice_consolato(codice_stato: &str) -> String {
+    format!("{codice_stato}0001")
+}
+
 /// Tabella 04 species (NOTES §5) and street names.
 pub const SPECIE: &[(&str, &str)] = &[
     ("213", "VIA"),
@@ -205,6 +236,23 @@ mod tests {
         assert_eq!(RESIDENZE.len(), COMUNI_RESIDENZA.len());
         for (b, _, _) in STATI {
             assert!(luoghi::stato_per_belfiore(b).is_some(), "{b} sconosciuto");
+            let consolato = codice_consolato(codice_stato(b).unwrap());
+            assert!(consolato.len() <= 7 && consolato.bytes().all(|c| c.is_ascii_digit()));
+        }
+        for (_, _, nome, sigla, _) in RESIDENZE.iter() {
+            assert!(
+                questura(sigla).is_some(),
+                "nessuna questura per {nome} ({sigla})"
+            );
+        }
+        // Each questura is the capital of its province, a real comune with that sigla.
+        for (sigla, nome) in QUESTURE {
+            assert!(
+                luoghi::comuni_per_nome(nome)
+                    .iter()
+                    .any(|c| c.sigla_provincia == *sigla),
+                "{nome} ({sigla})"
+            );
         }
     }
 

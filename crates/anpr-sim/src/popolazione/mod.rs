@@ -1,11 +1,14 @@
 //! The simulated registry: ANPR's published test subjects (fixtures) plus a deterministic
 //! synthetic population of any size, generated on demand (person `i` is a pure function of
-//! `(seed, i)`; lookups by CF, ID ANPR or personal data are computed, never scanned).
+//! `(seed, i)`; lookups by CF, ID ANPR, personal data or document number are computed, never
+//! scanned).
 
+mod documenti;
 mod fixture;
 mod luoghi;
 mod sintetica;
 
+pub use documenti::{CartaIdentita, PermessoSoggiorno};
 pub use luoghi::{LuogoNascita, LuogoResidenza, belfiore_comune, belfiore_stato};
 pub use sintetica::CAPIENZA;
 
@@ -55,6 +58,13 @@ pub struct Soggetto {
     pub domicilio_digitale: Option<String>,
     /// Date of marriage, for the members with legame 1 or 2 of a married couple.
     pub matrimonio: Option<NaiveDate>,
+    /// The current (last issued) carta d'identità. Most people have one; a deceased person keeps
+    /// the one held at death; cancelled people and a few others have none.
+    pub carta_identita: Option<CartaIdentita>,
+    /// Only for foreign citizens (no Italian cittadinanza) living in Italy (at death, for the
+    /// deceased) whose stay needs a questura's document: citizens of the EU, the EEA and
+    /// Switzerland have none. The foreign passport, when recorded, is here.
+    pub permesso: Option<PermessoSoggiorno>,
 }
 
 impl Soggetto {
@@ -109,6 +119,15 @@ pub struct Esempi {
     pub famiglia: Vec<(String, String)>,
     pub senza_nome: Vec<(String, String)>,
     pub senza_giorno: Vec<(String, String)>,
+    /// (CF, numero) of living people with a card valid on 2026-01-01, both CIE and paper.
+    pub carte_identita: Vec<(String, String)>,
+    /// (CF, questura, numero) of living people with a permesso di soggiorno.
+    pub permessi: Vec<(String, String, String)>,
+    /// (CF, numero) of living foreigners whose permesso records a passport.
+    pub passaporti: Vec<(String, String)>,
+    /// Two distinct people (different idANPR) who share a carta d'identità number (ANPR data
+    /// error the channel must report as several subjects): (numero, [cf1, cf2]).
+    pub documento_condiviso: (String, [String; 2]),
 }
 
 /// The whole registry. Building it costs nothing noticeable at any size.
@@ -156,6 +175,33 @@ impl Popolazione {
         v
     }
 
+    /// Everyone whose carta d'identità has this number: one person, or two for the shared number
+    /// of [`Esempi::documento_condiviso`]. Trimmed and upper-cased before the exact comparison.
+    pub fn per_carta_identita(&self, numero: &str) -> Vec<Soggetto> {
+        let numero = normalizza(numero);
+        let mut v = self.fixture.per_carta_identita(&numero);
+        v.extend(self.sintetica.per_carta_identita(&numero));
+        v
+    }
+
+    /// Everyone whose permesso di soggiorno was issued by `questura` with this number (both are
+    /// required by ANPR, EHR68). Both are trimmed and upper-cased, then compared exactly.
+    pub fn per_permesso(&self, questura: &str, numero: &str) -> Vec<Soggetto> {
+        let (questura, numero) = (normalizza(questura), normalizza(numero));
+        let mut v = self.fixture.per_permesso(&questura, &numero);
+        v.extend(self.sintetica.per_permesso(&questura, &numero));
+        v
+    }
+
+    /// Everyone whose permesso di soggiorno records this passport number. ANPR holds passport
+    /// numbers only there, so an Italian's passport finds nobody.
+    pub fn per_passaporto(&self, numero: &str) -> Vec<Soggetto> {
+        let numero = normalizza(numero);
+        let mut v = self.fixture.per_passaporto(&numero);
+        v.extend(self.sintetica.per_passaporto(&numero));
+        v
+    }
+
     /// The members of `s`'s family, `s` included, in family order.
     pub fn famiglia(&self, s: &Soggetto) -> Vec<Soggetto> {
         if let Some(v) = self.fixture.famiglia(&s.famiglia.chiave) {
@@ -181,6 +227,129 @@ impl Popolazione {
     }
 }
 
+fn normalizza(s: &str) -> String {
+    s.trim().to_ascii_uppercase()
+}
+
 fn coppia(s: &Soggetto) -> (String, String) {
     (s.codice_fiscale.clone(), s.id_anpr.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(a: i32, m: u32, g: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(a, m, g).unwrap()
+    }
+
+    #[test]
+    fn il_numero_condiviso_trova_due_persone_distinte() {
+        let p = Popolazione::new(1, 50_000);
+        let (numero, cfs) = p.esempi().documento_condiviso;
+        let chi = p.per_carta_identita(&numero);
+        assert_eq!(chi.len(), 2);
+        assert_ne!(chi[0].id_anpr, chi[1].id_anpr);
+        let mut trovati: Vec<_> = chi.iter().map(|s| s.codice_fiscale.clone()).collect();
+        let mut attesi = cfs.to_vec();
+        trovati.sort();
+        attesi.sort();
+        assert_eq!(trovati, attesi);
+    }
+
+    #[test]
+    fn gli_esempi_di_documenti_si_ritrovano_uno_per_uno() {
+        let p = Popolazione::new(2, 50_000);
+        let e = p.esempi();
+        let oggi = d(2026, 1, 1);
+        let mut formati = std::collections::HashSet::new();
+        for (cf, numero) in &e.carte_identita {
+            assert_ne!(numero, &e.documento_condiviso.0);
+            let chi = p.per_carta_identita(numero);
+            assert_eq!(chi.len(), 1, "{numero}");
+            assert_eq!(&chi[0].codice_fiscale, cf);
+            let c = chi[0].carta_identita.as_ref().unwrap();
+            assert!(c.valida_al(oggi));
+            formati.insert(c.elettronica);
+        }
+        assert_eq!(formati.len(), 2, "servono CIE e carte cartacee");
+        assert!(e.permessi.len() >= 4 && e.passaporti.len() >= 4);
+        for (cf, questura, numero) in &e.permessi {
+            let chi = p.per_permesso(questura, numero);
+            assert_eq!(chi.len(), 1);
+            assert_eq!(&chi[0].codice_fiscale, cf);
+        }
+        for (cf, numero) in &e.passaporti {
+            let chi = p.per_passaporto(numero);
+            assert_eq!(chi.len(), 1);
+            assert_eq!(&chi[0].codice_fiscale, cf);
+        }
+    }
+
+    #[test]
+    fn le_ricerche_per_documento_ignorano_spazi_esterni_e_maiuscole() {
+        let p = Popolazione::new(3, 10_000);
+        let e = p.esempi();
+        for (cf, numero) in &e.carte_identita {
+            let scritto = format!("  {} ", numero.to_lowercase());
+            assert_eq!(&p.per_carta_identita(&scritto)[0].codice_fiscale, cf);
+        }
+        let (cf, questura, numero) = &e.permessi[2];
+        let trovati = p.per_permesso(
+            &format!(" {} ", questura.to_lowercase()),
+            &numero.to_lowercase(),
+        );
+        assert_eq!(&trovati[0].codice_fiscale, cf);
+        // Exact otherwise: a space inside the number is another number.
+        let (_, numero) = &e.carte_identita[0];
+        let spezzato = format!("{} {}", &numero[..2], &numero[2..]);
+        assert!(p.per_carta_identita(&spezzato).is_empty());
+    }
+
+    #[test]
+    fn una_questura_sbagliata_non_trova_nessuno() {
+        let p = Popolazione::new(4, 10_000);
+        for (_, questura, numero) in p.esempi().permessi {
+            assert_eq!(p.per_permesso(&questura, &numero).len(), 1);
+            for altra in ["NAPOLI", "ROMA", "", "QUESTURA DI ROMA"] {
+                if altra != questura {
+                    assert!(
+                        p.per_permesso(altra, &numero).is_empty(),
+                        "{altra} {numero}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn i_passaporti_sono_solo_degli_stranieri() {
+        let p = Popolazione::new(5, 20_000);
+        let e = p.esempi();
+        for (cf, numero) in &e.passaporti {
+            let s = p.per_passaporto(numero).pop().unwrap();
+            assert_eq!(&s.codice_fiscale, cf);
+            assert!(s.cittadinanze.iter().all(|(c, _)| c != "100"), "{cf}");
+        }
+        for i in 0..20_000 {
+            let s = p.sintetico(i).unwrap();
+            if s.cittadinanze.iter().any(|(c, _)| c == "100") {
+                assert!(s.permesso.is_none(), "{}", s.codice_fiscale);
+            }
+        }
+        // An Italian passport (and a card number used as one) finds nobody.
+        assert!(p.per_passaporto("YA1234567").is_empty());
+        for (_, numero) in &e.carte_identita {
+            assert!(p.per_passaporto(numero).is_empty());
+        }
+    }
+
+    #[test]
+    fn senza_popolazione_sintetica_restano_le_fixture() {
+        let p = Popolazione::new(6, 0);
+        let e = p.esempi();
+        assert_eq!(e.carte_identita.len(), 2);
+        assert_eq!(p.per_carta_identita(&e.documento_condiviso.0).len(), 2);
+        assert_eq!(p.per_passaporto(&e.passaporti[0].1).len(), 1);
+    }
 }

@@ -6,7 +6,9 @@
 //! `i = perm⁻¹(j)`: lookups cost a few hashes whatever the size. People come in blocks of four
 //! (`i / 4`): a block is a family of 1–4 members, or, rarely, an omocodia pair whose second
 //! member shares the first's personal data and carries the level-1 omocodic variant.
+//! Document numbers encode `i` too (`documenti`), so document searches are computed as well.
 
+use super::documenti;
 use super::luoghi::{self, LuogoResidenza};
 use super::{Anagrafici, Esempi, Famiglia, Residenza, Soggetto, coppia};
 use chrono::{Datelike, Days, NaiveDate};
@@ -259,7 +261,7 @@ fn mescola(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-fn h(seed: u64, etichetta: u64, x: u64) -> u64 {
+pub(super) fn h(seed: u64, etichetta: u64, x: u64) -> u64 {
     mescola(seed ^ mescola(etichetta.wrapping_mul(0x100_0000_01B3) ^ mescola(x)))
 }
 
@@ -413,6 +415,39 @@ impl Sintetica {
             .find(|s| s.codice_fiscale == cf)
     }
 
+    /// The person `i` named by a document number, if they exist.
+    fn da_indice(&self, i: Option<u32>) -> Option<Soggetto> {
+        i.filter(|i| *i < self.n).map(|i| self.soggetto(i))
+    }
+
+    pub fn per_carta_identita(&self, numero: &str) -> Option<Soggetto> {
+        self.da_indice(documenti::indice_da_carta(self.seed, numero))
+            .filter(|s| {
+                s.carta_identita
+                    .as_ref()
+                    .is_some_and(|c| c.numero == numero)
+            })
+    }
+
+    pub fn per_permesso(&self, questura: &str, numero: &str) -> Option<Soggetto> {
+        self.da_indice(documenti::indice_da_permesso(self.seed, numero))
+            .filter(|s| {
+                s.permesso
+                    .as_ref()
+                    .is_some_and(|p| p.numero == numero && p.questura == questura)
+            })
+    }
+
+    pub fn per_passaporto(&self, numero: &str) -> Option<Soggetto> {
+        self.da_indice(documenti::indice_da_passaporto(self.seed, numero))
+            .filter(|s| {
+                s.permesso
+                    .as_ref()
+                    .and_then(|p| p.numero_passaporto.as_deref())
+                    == Some(numero)
+            })
+    }
+
     pub fn per_anagrafici(&self, q: &Anagrafici) -> Vec<Soggetto> {
         let (Some(cognome), Some(nome), Some(sesso), Some(belfiore)) =
             (&q.cognome, &q.nome, q.sesso, &q.belfiore)
@@ -485,7 +520,7 @@ impl Sintetica {
         if !in_famiglia && (hp >> 24).is_multiple_of(25) {
             self.emigra(&mut residenze, hp, data);
         }
-        Soggetto {
+        let mut s = Soggetto {
             id_anpr: self.id_anpr(i),
             codice_fiscale: codice.as_str().to_owned(),
             cognome: Some(cognome.to_owned()),
@@ -510,7 +545,12 @@ impl Sintetica {
                     cognome.to_lowercase().replace([' ', '\''], "")
                 )
             }),
-        }
+            carta_identita: None,
+            permesso: None,
+        };
+        s.carta_identita = documenti::carta_sintetica(self.seed, i, &s);
+        s.permesso = documenti::permesso_sintetico(self.seed, i, &s);
+        s
     }
 
     fn data_famiglia(&self, chiave: &str) -> NaiveDate {
@@ -582,9 +622,40 @@ impl Sintetica {
 
     pub fn aggiungi_esempi(&self, e: &mut Esempi) {
         let limite = self.n.min(4_000);
+        let (mut cie, mut cartacee, mut permessi, mut passaporti) = (0, 0, 0, 0);
         for i in 0..limite {
             let s = self.soggetto(i);
             let oggi = NaiveDate::from_ymd_opt(2026, 1, 1).expect("data fissa");
+            if !s.cancellato && s.decesso.is_none() {
+                if let Some(c) = s.carta_identita.as_ref().filter(|c| c.valida_al(oggi)) {
+                    let conteggio = if c.elettronica {
+                        &mut cie
+                    } else {
+                        &mut cartacee
+                    };
+                    if *conteggio < 4 {
+                        *conteggio += 1;
+                        e.carte_identita
+                            .push((s.codice_fiscale.clone(), c.numero.clone()));
+                    }
+                }
+                if let Some(p) = &s.permesso {
+                    if permessi < 6 {
+                        permessi += 1;
+                        e.permessi.push((
+                            s.codice_fiscale.clone(),
+                            p.questura.clone(),
+                            p.numero.clone(),
+                        ));
+                    }
+                    if let Some(n) = &p.numero_passaporto
+                        && passaporti < 6
+                    {
+                        passaporti += 1;
+                        e.passaporti.push((s.codice_fiscale.clone(), n.clone()));
+                    }
+                }
+            }
             let lista = if s.cancellato {
                 &mut e.cancellati
             } else if s.decesso.is_some() {
@@ -771,5 +842,257 @@ mod tests {
             })
             .collect();
         assert!(comuni.len() >= 10);
+    }
+
+    /// Looks `p` up by each of their documents and checks the lookups return exactly `p`.
+    fn si_ritrova_per_documento(s: &Sintetica, p: &Soggetto) {
+        if let Some(c) = &p.carta_identita {
+            assert_eq!(
+                s.per_carta_identita(&c.numero).as_ref(),
+                Some(p),
+                "{}",
+                c.numero
+            );
+        }
+        if let Some(ps) = &p.permesso {
+            assert_eq!(s.per_permesso(&ps.questura, &ps.numero).as_ref(), Some(p));
+            let altra = if ps.questura == "ROMA" {
+                "MILANO"
+            } else {
+                "ROMA"
+            };
+            assert_eq!(s.per_permesso(altra, &ps.numero), None);
+            if let Some(n) = &ps.numero_passaporto {
+                assert_eq!(s.per_passaporto(n).as_ref(), Some(p), "{n}");
+                // A passport number is no card number, nor the other way round.
+                assert_eq!(s.per_carta_identita(n), None);
+            }
+        }
+    }
+
+    #[test]
+    fn ogni_persona_si_ritrova_per_documento() {
+        let s = Sintetica::new(7, 20_000);
+        let (mut carte, mut permessi, mut passaporti) = (0, 0, 0);
+        for i in 0..20_000 {
+            let p = s.soggetto(i);
+            si_ritrova_per_documento(&s, &p);
+            carte += usize::from(p.carta_identita.is_some());
+            if let Some(ps) = &p.permesso {
+                permessi += 1;
+                passaporti += usize::from(ps.numero_passaporto.is_some());
+            }
+        }
+        assert!(carte > 15_000, "{carte}");
+        assert!(permessi > 300, "{permessi}");
+        assert!(passaporti > 200, "{passaporti}");
+    }
+
+    #[test]
+    fn i_documenti_si_ritrovano_a_ogni_dimensione() {
+        let inizio = std::time::Instant::now();
+        for (seme, n) in [(3, 1_000_000), (4, CAPIENZA)] {
+            let s = Sintetica::new(seme, n);
+            for i in (n - 2_000..n).chain([0, n / 2, 2_600_000, 9_999_999, 10_000_000]) {
+                if i < n {
+                    si_ritrova_per_documento(&s, &s.soggetto(i));
+                }
+            }
+        }
+        assert!(inizio.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn documenti_sbagliati_o_fuori_popolazione_non_trovano_nessuno() {
+        let piccola = Sintetica::new(9, 100);
+        let grande = Sintetica::new(9, 10_000);
+        let p = (5_000..10_000)
+            .map(|i| grande.soggetto(i))
+            .find(|p| p.carta_identita.is_some() && p.permesso.is_some())
+            .expect("uno straniero con carta");
+        let carta = p.carta_identita.clone().unwrap().numero;
+        let permesso = p.permesso.clone().unwrap();
+        assert_eq!(piccola.per_carta_identita(&carta), None);
+        assert_eq!(
+            piccola.per_permesso(&permesso.questura, &permesso.numero),
+            None
+        );
+        // Another seed, another population: the same numbers belong to nobody or to others.
+        let altro = Sintetica::new(10, 10_000);
+        assert_ne!(altro.per_carta_identita(&carta).as_ref(), Some(&p));
+        // The last letter of a CIE or the second of a paper card is checked.
+        let mut b = carta.clone().into_bytes();
+        let k = if p.carta_identita.unwrap().elettronica {
+            8
+        } else {
+            1
+        };
+        b[k] = if b[k] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            grande.per_carta_identita(std::str::from_utf8(&b).unwrap()),
+            None
+        );
+        assert_eq!(grande.per_permesso("ATLANTIDE", &permesso.numero), None);
+        assert_eq!(grande.per_permesso(&permesso.questura, "I0"), None);
+    }
+
+    #[test]
+    fn i_documenti_sono_coerenti() {
+        use std::collections::{HashMap, HashSet};
+        let s = Sintetica::new(11, 20_000);
+        let fine = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+        let oggi = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let comuni: HashSet<(String, String, String)> = luoghi::RESIDENZE
+            .iter()
+            .map(|(_, istat, nome, sigla, _)| (nome.clone(), istat.clone(), sigla.clone()))
+            .collect();
+        let mut numeri = HashSet::new();
+        let mut conta: HashMap<&str, usize> = HashMap::new();
+        for i in 0..20_000 {
+            let p = s.soggetto(i);
+            let italiano = p.cittadinanze.iter().any(|(c, _)| c == "100");
+            if p.cancellato {
+                assert!(p.carta_identita.is_none() && p.permesso.is_none());
+            }
+            match &p.carta_identita {
+                None => *conta.entry("senza carta").or_default() += 1,
+                Some(c) => {
+                    assert!(numeri.insert(c.numero.clone()), "{} ripetuto", c.numero);
+                    assert!(c.data_rilascio > p.data_nascita, "i={i}");
+                    assert!(c.data_rilascio <= p.decesso.unwrap_or(fine), "i={i}");
+                    assert!(c.data_scadenza > c.data_rilascio);
+                    assert!(c.data_scadenza <= c.data_rilascio + Days::new(11 * 366));
+                    assert_eq!(
+                        domain::documenti::ha_formato_cie(&c.numero),
+                        c.elettronica,
+                        "{}",
+                        c.numero
+                    );
+                    if c.elettronica {
+                        assert!(c.data_rilascio >= NaiveDate::from_ymd_opt(2016, 7, 4).unwrap());
+                        *conta.entry("CIE").or_default() += 1;
+                    } else {
+                        assert!(c.data_rilascio < NaiveDate::from_ymd_opt(2018, 1, 1).unwrap());
+                        *conta.entry("cartacea").or_default() += 1;
+                    }
+                    if !c.valida_al(oggi) {
+                        *conta.entry("scaduta").or_default() += 1;
+                    }
+                    match (
+                        &c.comune_rilascio,
+                        &c.consolato_rilascio,
+                        &p.residenza_al(c.data_rilascio).unwrap().luogo,
+                    ) {
+                        (Some(comune), None, LuogoResidenza::Italia { istat, .. }) => {
+                            assert!(comuni.contains(comune), "{comune:?}");
+                            assert_eq!(&comune.1, istat);
+                        }
+                        (
+                            None,
+                            Some((codice, descrizione)),
+                            LuogoResidenza::Estero { consolato, .. },
+                        ) => {
+                            assert!(
+                                codice.len() <= 7 && codice.bytes().all(|b| b.is_ascii_digit())
+                            );
+                            assert_eq!(descrizione, consolato);
+                            *conta.entry("consolato").or_default() += 1;
+                        }
+                        altro => panic!("ente di rilascio incoerente per i={i}: {altro:?}"),
+                    }
+                    if !italiano {
+                        assert!(c.interdizione_espatrio);
+                    } else if c.interdizione_espatrio {
+                        *conta.entry("interdizione").or_default() += 1;
+                    }
+                }
+            }
+            if let Some(ps) = &p.permesso {
+                assert!(!italiano, "permesso a un cittadino italiano, i={i}");
+                assert!(!p.aire_al(p.decesso.unwrap_or(fine)));
+                assert!(numeri.insert(ps.numero.clone()), "{} ripetuto", ps.numero);
+                assert!(ps.data_rilascio > p.data_nascita);
+                assert!(ps.data_rilascio <= p.decesso.unwrap_or(fine));
+                assert!(luoghi::QUESTURE.iter().any(|(_, q)| *q == ps.questura));
+                assert!(domain::documenti::PermessoSoggiorno::parse(&ps.numero).is_ok());
+                assert_eq!(ps.data_scadenza.is_none(), ps.tipo == 2);
+                if ps.tipo == 6 {
+                    assert!(ps.data_scadenza.unwrap() < fine);
+                }
+                *conta
+                    .entry(["", "tipo 1", "tipo 2", "", "", "", "tipo 6"][usize::from(ps.tipo)])
+                    .or_default() += 1;
+                if let Some(n) = &ps.numero_passaporto {
+                    assert!(numeri.insert(n.clone()), "{n} ripetuto");
+                    assert!(domain::documenti::Passaporto::parse(n).is_ok());
+                    *conta.entry("passaporto").or_default() += 1;
+                }
+            } else if !italiano && !p.cancellato && !p.aire_al(fine) {
+                // Without a permesso a foreigner living here is a citizen of the EU, EEA or CH.
+                assert!(
+                    p.cittadinanze
+                        .iter()
+                        .all(|(c, _)| ["206", "215", "216", "235", "239", "241"]
+                            .contains(&c.as_str())),
+                    "i={i}: {:?}",
+                    p.cittadinanze
+                );
+            }
+        }
+        for (chiave, minimo) in [
+            ("CIE", 10_000),
+            ("cartacea", 1_000),
+            ("scaduta", 500),
+            ("senza carta", 500),
+            ("consolato", 10),
+            ("interdizione", 20),
+            ("tipo 1", 100),
+            ("tipo 2", 100),
+            ("tipo 6", 5),
+            ("passaporto", 200),
+        ] {
+            let n = conta.get(chiave).copied().unwrap_or(0);
+            assert!(n >= minimo, "{chiave}: {n} < {minimo}");
+        }
+    }
+
+    #[test]
+    fn gli_esempi_di_documenti_sono_validi_e_di_ogni_tipo() {
+        let s = Sintetica::new(13, 4_000);
+        let mut e = super::super::fixture::Fixture::new().esempi();
+        let gia = (e.carte_identita.len(), e.permessi.len(), e.passaporti.len());
+        s.aggiungi_esempi(&mut e);
+        let sintetiche = &e.carte_identita[gia.0..];
+        let oggi = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let mut elettroniche = 0;
+        for (cf, numero) in sintetiche {
+            let p = s.per_carta_identita(numero).expect("esempio presente");
+            assert_eq!(&p.codice_fiscale, cf);
+            assert!(p.decesso.is_none() && !p.cancellato);
+            let c = p.carta_identita.unwrap();
+            assert!(c.valida_al(oggi));
+            elettroniche += usize::from(c.elettronica);
+        }
+        assert_eq!((sintetiche.len(), elettroniche), (8, 4));
+        assert_eq!(e.permessi.len() - gia.1, 6);
+        for (cf, questura, numero) in &e.permessi[gia.1..] {
+            assert_eq!(
+                &s.per_permesso(questura, numero).unwrap().codice_fiscale,
+                cf
+            );
+        }
+        assert_eq!(e.passaporti.len() - gia.2, 6);
+        for (cf, numero) in &e.passaporti[gia.2..] {
+            assert_eq!(&s.per_passaporto(numero).unwrap().codice_fiscale, cf);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #[test]
+        fn ogni_documento_riporta_alla_persona(seme: u64, i in 0..CAPIENZA) {
+            let s = Sintetica::new(seme, CAPIENZA);
+            si_ritrova_per_documento(&s, &s.soggetto(i));
+        }
     }
 }

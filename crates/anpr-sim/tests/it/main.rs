@@ -5,3 +5,4 @@ mod comportamento;
 mod gateway;
 mod pdnd;
 mod supporto;
+mod ws;

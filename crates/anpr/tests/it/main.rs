@@ -6,3 +6,5 @@ mod flussi;
 mod gateway;
 mod supporto;
 mod tabella;
+mod ws;
+mod ws_contratto;

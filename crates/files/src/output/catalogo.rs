@@ -55,11 +55,13 @@ const GEN: &[&str] = &["C015", "C001", "C020", "C018", "C019", "C021", "3002"];
 const STATO_CIVILE: &[&str] = &["C015", "C017", "3002"];
 const RES: &[&str] = &["C020", "C001", "3002"];
 const CITT: &[&str] = &["C018", "3002"];
-const DECESSO: &[&str] = &["C019", "C020", "C015", "C021"];
-const VITA: &[&str] = &["C019", "C001"];
+// 3002 carries them too (`datiDecesso`, `domicilioDigitale`, `matrimonio`; esistenza in vita
+// from the absence of `datiDecesso` when it was asked): see `anpr::ws::messaggi::dati_richiesti`.
+const DECESSO: &[&str] = &["C019", "C020", "C015", "C021", "3002"];
+const VITA: &[&str] = &["C019", "C001", "3002"];
 const FAM: &[&str] = &["C021"];
-const DOMICILIO: &[&str] = &["C001"];
-const MATRIMONIO: &[&str] = &["C017"];
+const DOMICILIO: &[&str] = &["C001", "3002"];
+const MATRIMONIO: &[&str] = &["C017", "3002"];
 const DOC: &[&str] = &["3002"];
 
 macro_rules! catalogo {
@@ -287,7 +289,7 @@ mod tests {
         );
         assert_eq!(
             CodiceCampo::EsistenzaInVita.definizione().servizi,
-            &["C019", "C001"]
+            &["C019", "C001", "3002"]
         );
         assert_eq!(
             CodiceCampo::FamigliaLegameIntestatario

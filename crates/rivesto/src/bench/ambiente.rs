@@ -333,10 +333,12 @@ async fn avvia_sim(
     let mut clienti = anpr_sim::FileClienti::default();
     let mut toml = Vec::new();
     for istat in web::demo::codici_istat() {
-        let init = anpr_sim::init::scrivi(&dir.join("anpr-sim").join(istat), indirizzo)?;
+        let init =
+            anpr_sim::init::scrivi_per_comune(&dir.join("anpr-sim").join(istat), indirizzo, istat)?;
         senza_quote(&init.anpr_toml)?;
         let registrati = anpr_sim::SimConfig::from_clients_file(&init.clienti)?;
         clienti.clients.extend(registrati.clients);
+        clienti.ws.comuni.extend(registrati.ws.comuni);
         toml.push(init.anpr_toml);
     }
     let sim = if o.sim_separato {
@@ -348,6 +350,7 @@ async fn avvia_sim(
     } else {
         let config = anpr_sim::SimConfig {
             clients: clienti.clients,
+            ws: clienti.ws,
             population: o.popolazione.max(1000),
             seed: SEME_POPOLAZIONE,
             latenza: Latenza::fissa(o.latenza_ms),

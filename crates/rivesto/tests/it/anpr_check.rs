@@ -119,6 +119,59 @@ fn check_contro_il_simulatore_in_un_altro_processo() {
         "{}",
         testo(&assente)
     );
+
+    // The Comune's channel of the same files: TestConn, then one lookup by carta d'identità
+    // (SETTIMO SOGGETTO's CIE, issued by Roma, where he lives).
+    let test_conn = rivesto(vuota.path())
+        .args(["anpr", "check", "--ws", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(test_conn.status.success(), "{}", testo(&test_conn));
+    let out = String::from_utf8_lossy(&test_conn.stdout);
+    assert!(out.contains("TestConn: risposta ricevuta"), "{out}");
+    assert!(
+        out.contains("certificato del Comune: 058091-CO-0001"),
+        "{out}"
+    );
+    for rilascio in [None, Some("Roma (RM)"), Some("058091")] {
+        let mut c = rivesto(vuota.path());
+        c.args(["anpr", "check", "--ws", "--ci", "CA00001ZA"]);
+        if let Some(r) = rilascio {
+            c.args(["--rilascio", r]);
+        }
+        let ci = c.arg("--config").arg(&config).output().unwrap();
+        assert!(ci.status.success(), "{}", testo(&ci));
+        assert!(
+            String::from_utf8_lossy(&ci.stdout).contains("ID ANPR: AF41450AS"),
+            "{}",
+            testo(&ci)
+        );
+        // Without the issuing Comune the user is told ANPR may want it.
+        assert_eq!(
+            String::from_utf8_lossy(&ci.stderr).contains("--rilascio non indicato"),
+            rilascio.is_none(),
+            "{}",
+            testo(&ci)
+        );
+    }
+    // A card number issued elsewhere: not found among Roma's residents, and the step is named.
+    let altrove = rivesto(vuota.path())
+        .args([
+            "anpr",
+            "check",
+            "--ws",
+            "--ci",
+            "CA00001ZA",
+            "--rilascio",
+            "015146",
+        ])
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(altrove.status.code(), Some(1), "{}", testo(&altrove));
+    assert!(testo(&altrove).contains("EN122"), "{}", testo(&altrove));
 }
 
 #[test]
@@ -154,5 +207,15 @@ fn check_senza_simulatore_nomina_il_passo_che_fallisce() {
         out.contains("ERRORE al passo «richiesta del voucher PDND»"),
         "{}",
         testo(&o)
+    );
+    let ws = rivesto(dir.path())
+        .args(["anpr", "check", "--ws", "--config", "sim/anpr.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(ws.status.code(), Some(1), "{}", testo(&ws));
+    assert!(
+        testo(&ws).contains("TestConn non riuscito"),
+        "{}",
+        testo(&ws)
     );
 }

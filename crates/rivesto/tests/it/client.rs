@@ -36,11 +36,15 @@ pub(crate) async fn avvia() -> Ambiente {
     let mut config_sim = anpr_sim::SimConfig::default();
     let mut onboarding = Vec::new();
     for istat in web::demo::codici_istat() {
-        let init =
-            anpr_sim::init::scrivi(&cartella.path().join("anpr-sim").join(istat), indirizzo_sim)
-                .unwrap();
+        let init = anpr_sim::init::scrivi_per_comune(
+            &cartella.path().join("anpr-sim").join(istat),
+            indirizzo_sim,
+            istat,
+        )
+        .unwrap();
         let registrati = anpr_sim::SimConfig::from_clients_file(&init.clienti).unwrap();
         config_sim.clients.extend(registrati.clients);
+        config_sim.ws.comuni.extend(registrati.ws.comuni);
         onboarding.push(init.anpr_toml);
     }
     let sim = anpr_sim::avvia(config_sim, listener_sim).await.unwrap();

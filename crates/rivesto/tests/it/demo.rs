@@ -116,37 +116,52 @@ async fn demo_in_una_cartella_vuota() {
         .await
         .unwrap();
     assert!(elenco.contains("COMPLETATA"), "{elenco}");
-    // Request links carry opaque ids: `N-<hex tag>`.
-    let dettaglio = elenco
-        .split("href=\"/richieste/")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .find(|s| {
-            s.split_once('-')
-                .is_some_and(|(n, _)| n.parse::<u64>().is_ok())
-        })
-        .unwrap_or_else(|| panic!("nessun link a una richiesta:\n{elenco}"));
-    let pagina = c
-        .get(format!("{indirizzo}/richieste/{dettaglio}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let file = pagina
-        .split("href=\"/richieste/")
-        .filter_map(|s| s.split('"').next())
-        .find(|s| s.contains("/file/"))
-        .unwrap_or_else(|| panic!("nessun file da scaricare:\n{pagina}"));
-    let r = c
-        .get(format!("{indirizzo}/richieste/{file}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["cache-control"], "no-store");
-    let csv = r.text().await.unwrap();
+    // Request links carry opaque ids: `N-<hex tag>`; the demo's two examples are 1 and 2.
+    let scarica = async |numero: &str| {
+        let dettaglio = elenco
+            .split("href=\"/richieste/")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .find(|s| s.split_once('-').is_some_and(|(n, _)| n == numero))
+            .unwrap_or_else(|| panic!("nessun link alla richiesta {numero}:\n{elenco}"));
+        let pagina = c
+            .get(format!("{indirizzo}/richieste/{dettaglio}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let file = pagina
+            .split("href=\"/richieste/")
+            .filter_map(|s| s.split('"').next())
+            .find(|s| s.contains("/file/"))
+            .unwrap_or_else(|| panic!("nessun file da scaricare:\n{pagina}"));
+        let r = c
+            .get(format!("{indirizzo}/richieste/{file}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        r.text().await.unwrap()
+    };
+    // The second example, through the Comune's channel (3002): every kind found by document,
+    // with the document's number in its column; a card nobody holds is not found.
+    let documenti = scarica("2").await;
+    for inizio in [
+        "pratica-101;CI;CA00003ZA;TROVATO;",
+        "pratica-102;CI;AZ1020304;TROVATO;",
+        "pratica-103;PDS;IZ0000012;TROVATO;",
+        "pratica-104;PASS;YA0000018;TROVATO;",
+        "pratica-105;CF;STTSGT90A01H501J;TROVATO;",
+        "pratica-106;IDANPR;JF28000UG;TROVATO;",
+        "pratica-107;CI;CA99999ZZ;NON_TROVATO;",
+    ] {
+        assert!(documenti.contains(inizio), "{inizio}\n{documenti}");
+    }
+    assert!(documenti.contains(";CA00001ZA;"), "{documenti}");
+    let csv = scarica("1").await;
     // ANPR's published test subjects: SETTIMO SOGGETTO by CF (resolved to its ID ANPR), the
     // wrong check character never sent, the repeated CF looked up once.
     assert!(

@@ -475,11 +475,20 @@ async fn comune_update_sostituisce_le_chiavi_anpr() {
     assert!(id.parse::<i64>().is_ok(), "{id}");
     let dopo = file_accesso(&url, d).await;
     assert_ne!(prima, dopo);
-    // Every stored file is one of the new onboarding folder's files.
-    let nuove: Vec<Vec<u8>> = std::fs::read_dir(d.join("nuove"))
-        .unwrap()
-        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
-        .collect();
+    // Every stored file is one of the new onboarding folder's files (the Comune channel's
+    // certificates sit in a subfolder).
+    fn leggi_tutti(dir: &Path, out: &mut Vec<Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                leggi_tutti(&p, out);
+            } else {
+                out.push(std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut nuove = Vec::new();
+    leggi_tutti(&d.join("nuove"), &mut nuove);
     assert!(!dopo.is_empty());
     assert!(dopo.iter().all(|f| nuove.contains(f)));
 

@@ -29,6 +29,7 @@ pub(super) fn rotte() -> Router<StatoApp> {
     Router::new()
         .route("/amministrazione/anpr", get(pagina).post(carica))
         .route("/amministrazione/anpr/verifica", post(verifica))
+        .route("/amministrazione/anpr/verifica-ws", post(verifica_ws))
         .route("/amministrazione/anpr/ricerca", post(ricerca))
 }
 
@@ -229,6 +230,61 @@ async fn verifica(State(stato): State<StatoApp>, u: UtenteConnesso) -> Result<Re
     let mut p = componi(&stato, &u, comune_id).await?;
     p.verifica = Some(EsitoVerifica {
         titolo: "Verifica del collegamento (/status)".into(),
+        riuscita,
+        passi,
+    });
+    html(&p)
+}
+
+/// TestConn on the Comune's own channel (`[anpr_ws]`), with the stored access.
+async fn verifica_ws(
+    State(stato): State<StatoApp>,
+    u: UtenteConnesso,
+) -> Result<Response, ErroreWeb> {
+    let comune_id = comune_del_top(&u)?;
+    let (riuscita, passi) =
+        match worker::client_ws_per_comune(&stato.store, &stato.chiave, comune_id).await {
+            Ok(Some(client)) => {
+                let opzioni = anpr::ws::check::OpzioniCheckWs {
+                    criterio: None,
+                    motivo: anpr::check::MOTIVO_PREDEFINITO.into(),
+                };
+                let mut uscita: Vec<u8> = Vec::new();
+                let esito = anpr::ws::check::check_ws(&client, &opzioni, &mut uscita).await;
+                let mut passi: Vec<String> = String::from_utf8_lossy(&uscita)
+                    .lines()
+                    .map(str::to_string)
+                    .collect();
+                if let Err(e) = &esito {
+                    passi.push(format!("verifica non riuscita: {e}"));
+                }
+                (esito.is_ok(), passi)
+            }
+            Ok(None) => (
+                false,
+                vec![
+                    "Il canale del Comune non è configurato: il file di onboarding non ha la sezione [anpr_ws]."
+                        .into(),
+                ],
+            ),
+            Err(worker::ErroreWorker::AccessoMancante { .. }) => (
+                false,
+                vec!["Accesso ANPR non configurato: carichi prima il file di onboarding.".into()],
+            ),
+            Err(e) => (false, vec![format!("configurazione non utilizzabile: {e}")]),
+        };
+    stato
+        .store
+        .registra_verifica_anpr(
+            comune_id,
+            "ANPR_VERIFICA_TESTCONN",
+            json!({"riuscita": riuscita, "id_operazione": id_operazioni(&passi)}),
+            &attore(&stato, &u).await?,
+        )
+        .await?;
+    let mut p = componi(&stato, &u, comune_id).await?;
+    p.verifica = Some(EsitoVerifica {
+        titolo: "Verifica del canale del Comune (TestConn, servizio 3002)".into(),
         riuscita,
         passi,
     });

@@ -100,6 +100,11 @@ fn stima_vista(s: Stima) -> StimaVista {
                 chiamate: sv.chiamate,
                 quota: quota(sv),
             })
+            .chain((s.chiamate_3002 > 0).then(|| ServizioVista {
+                servizio: "3002",
+                chiamate: s.chiamate_3002,
+                quota: "canale del Comune: nessuna quota giornaliera pubblicata da ANPR".into(),
+            }))
             .collect(),
         non_supportate: s
             .non_supportate

@@ -62,11 +62,15 @@ pub async fn avvia_con(modifica: impl FnOnce(&mut ConfigWeb)) -> TestApp {
     let mut config_sim = anpr_sim::SimConfig::default();
     let mut onboarding = Vec::new();
     for istat in web::demo::codici_istat() {
-        let init =
-            anpr_sim::init::scrivi(&cartella.path().join("anpr-sim").join(istat), indirizzo_sim)
-                .unwrap();
+        let init = anpr_sim::init::scrivi_per_comune(
+            &cartella.path().join("anpr-sim").join(istat),
+            indirizzo_sim,
+            istat,
+        )
+        .unwrap();
         let registrati = anpr_sim::SimConfig::from_clients_file(&init.clienti).unwrap();
         config_sim.clients.extend(registrati.clients);
+        config_sim.ws.comuni.extend(registrati.ws.comuni);
         onboarding.push(init.anpr_toml);
     }
     let sim = anpr_sim::avvia(config_sim, listener_sim).await.unwrap();
@@ -118,6 +122,27 @@ pub async fn avvia_con(modifica: impl FnOnce(&mut ConfigWeb)) -> TestApp {
 }
 
 impl TestApp {
+    /// Roma's onboarding as `anpr-sim init` wrote it: the TOML, then every file it names (the
+    /// PDND key and the Comune channel's certificates and keys), by bare name.
+    pub fn onboarding_roma(&self) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+        let dir = self.cartella.path().join("anpr-sim").join("058091");
+        let toml = std::fs::read(dir.join("anpr.toml")).unwrap();
+        let ws = dir.join(format!("ws-{}", anpr_sim::init::ISTAT_WS));
+        let mut file = vec![(
+            "chiave-client.pem".to_string(),
+            std::fs::read(dir.join("chiave-client.pem")).unwrap(),
+        )];
+        for n in [
+            anpr_sim::init::FILE_CO_CERT,
+            anpr_sim::init::FILE_CO_KEY,
+            anpr_sim::init::FILE_PC_CERT,
+            anpr_sim::init::FILE_PC_KEY,
+        ] {
+            file.push((n.to_string(), std::fs::read(ws.join(n)).unwrap()));
+        }
+        (toml, file)
+    }
+
     /// The demo password of `username`.
     pub fn password(&self, username: &str) -> String {
         self.seme

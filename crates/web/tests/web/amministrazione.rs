@@ -14,6 +14,25 @@ fn file_onboarding_roma(app: &TestApp) -> (Vec<u8>, Vec<u8>) {
     (toml, chiave)
 }
 
+/// The Comune channel's certificates and keys that `anpr-sim init` wrote for Roma, by name.
+fn file_ws_roma(app: &TestApp) -> Vec<(&'static str, Vec<u8>)> {
+    let dir = app
+        .cartella
+        .path()
+        .join("anpr-sim")
+        .join("058091")
+        .join("ws-058091");
+    [
+        anpr_sim::init::FILE_CO_CERT,
+        anpr_sim::init::FILE_CO_KEY,
+        anpr_sim::init::FILE_PC_CERT,
+        anpr_sim::init::FILE_PC_KEY,
+    ]
+    .into_iter()
+    .map(|n| (n, std::fs::read(dir.join(n)).unwrap()))
+    .collect()
+}
+
 fn modulo_onboarding(toml: &[u8], file: &[(&str, &[u8])]) -> reqwest::multipart::Form {
     let mut f = reqwest::multipart::Form::new().part(
         "toml",
@@ -60,15 +79,30 @@ async fn top_carica_l_onboarding_e_verifica_il_collegamento() {
         r.corpo
     );
 
+    // Without the Comune channel's files: the message names the first one missing.
     let r = top
         .post_multipart(
             "/amministrazione/anpr",
-            modulo_onboarding(&toml, &[("chiave-client.pem", &chiave), ("note.txt", b"x")]),
+            modulo_onboarding(&toml, &[("chiave-client.pem", &chiave)]),
         )
+        .await;
+    assert_eq!(r.stato, 400, "{}", r.corpo);
+    assert!(r.corpo.contains("[anpr_ws]."), "{}", r.corpo);
+
+    let ws = file_ws_roma(&app);
+    let mut caricati: Vec<(&str, &[u8])> = vec![("chiave-client.pem", &chiave), ("note.txt", b"x")];
+    caricati.extend(ws.iter().map(|(n, d)| (*n, d.as_slice())));
+    let r = top
+        .post_multipart("/amministrazione/anpr", modulo_onboarding(&toml, &caricati))
         .await;
     assert_eq!(r.stato, 200, "{}", r.corpo);
     assert!(
-        r.corpo.contains("Accesso ANPR aggiornato: 1 file"),
+        r.corpo.contains("Accesso ANPR aggiornato: 5 file"),
+        "{}",
+        r.corpo
+    );
+    assert!(
+        r.corpo.contains(anpr_sim::init::FILE_PC_CERT),
         "{}",
         r.corpo
     );
@@ -101,6 +135,31 @@ async fn top_carica_l_onboarding_e_verifica_il_collegamento() {
     assert!(r.corpo.contains("voucher PDND ottenuto"), "{}", r.corpo);
     assert!(r.corpo.contains("raggiungibile (HTTP 200)"), "{}", r.corpo);
     assert!(!r.corpo.contains("non riuscita"), "{}", r.corpo);
+
+    // TestConn on the Comune's channel, with the stored certificates.
+    let r = top
+        .post_form("/amministrazione/anpr/verifica-ws", &[])
+        .await;
+    assert_eq!(r.stato, 200, "{}", r.corpo);
+    assert!(
+        r.corpo.contains("Verifica del canale del Comune"),
+        "{}",
+        r.corpo
+    );
+    assert!(r.corpo.contains("riuscita</span>"), "{}", r.corpo);
+    assert!(
+        r.corpo.contains("TestConn: risposta ricevuta"),
+        "{}",
+        r.corpo
+    );
+    assert!(!r.corpo.contains("non riuscita"), "{}", r.corpo);
+    assert!(!r.corpo.contains("PRIVATE KEY"), "{}", r.corpo);
+    let verifiche = app
+        .store
+        .ultimo_audit("comune:058091", "ANPR_VERIFICA_TESTCONN")
+        .await
+        .unwrap();
+    assert!(verifiche.is_some());
 
     // A lookup needs a valid CF and a motivo; it is archived without the CF.
     let r = top

@@ -296,7 +296,7 @@ async fn accesso_anpr_del_comune() {
         None,
     );
     let v = una_voce(&app, a, async {
-        let f = reqwest::multipart::Form::new()
+        let mut f = reqwest::multipart::Form::new()
             .part(
                 "toml",
                 reqwest::multipart::Part::bytes(toml.clone()).file_name("anpr.toml"),
@@ -305,6 +305,13 @@ async fn accesso_anpr_del_comune() {
                 "file",
                 reqwest::multipart::Part::bytes(chiave.clone()).file_name("chiave-client.pem"),
             );
+        // The Comune channel's certificates and keys, which the TOML names too.
+        for (nome, dati) in app.onboarding_roma().1.into_iter().skip(1) {
+            f = f.part(
+                "file",
+                reqwest::multipart::Part::bytes(dati).file_name(nome),
+            );
+        }
         let r = top.post_multipart("/amministrazione/anpr", f).await;
         assert_eq!(r.stato, 200, "{}", r.corpo);
     })

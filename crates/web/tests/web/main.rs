@@ -10,6 +10,7 @@ mod archivio_copertura;
 mod archivio_monitoraggio;
 mod aspetto;
 mod autenticazione;
+mod canale_comune;
 mod contatori;
 mod frammenti;
 mod isolamento;

@@ -178,7 +178,7 @@ async fn top_e_anpr(app: &TestApp, top: &Browser, tutto: &mut Raccolta) {
     assert!(pem.contains("PRIVATE KEY"), "{pem}");
     pezzi_pem(&pem, tutto);
     tutto.pagine(top, "top", &["/amministrazione/anpr"]).await;
-    let modulo = reqwest::multipart::Form::new()
+    let mut modulo = reqwest::multipart::Form::new()
         .part(
             "toml",
             reqwest::multipart::Part::bytes(toml.clone()).file_name("anpr.toml"),
@@ -188,6 +188,17 @@ async fn top_e_anpr(app: &TestApp, top: &Browser, tutto: &mut Raccolta) {
             reqwest::multipart::Part::bytes(pem.clone().into_bytes())
                 .file_name("chiave-client.pem"),
         );
+    // The Comune channel's certificates and keys: its two private keys are secrets too.
+    for (nome, dati) in app.onboarding_roma().1.into_iter().skip(1) {
+        let testo = String::from_utf8(dati.clone()).unwrap();
+        if testo.contains("PRIVATE KEY") {
+            pezzi_pem(&testo, tutto);
+        }
+        modulo = modulo.part(
+            "file",
+            reqwest::multipart::Part::bytes(dati).file_name(nome),
+        );
+    }
     let r = top.post_multipart("/amministrazione/anpr", modulo).await;
     assert_eq!(r.stato, 200, "{}", r.corpo);
     assert!(r.corpo.contains("Accesso ANPR aggiornato"), "{}", r.corpo);
@@ -195,12 +206,28 @@ async fn top_e_anpr(app: &TestApp, top: &Browser, tutto: &mut Raccolta) {
     let r = top.post_form("/amministrazione/anpr/verifica", &[]).await;
     assert!(r.corpo.contains("voucher PDND ottenuto"), "{}", r.corpo);
     tutto.risposta("verifica collegamento", &r);
-    caricamenti_sbagliati(top, &toml, &pem, tutto).await;
+    let r = top
+        .post_form("/amministrazione/anpr/verifica-ws", &[])
+        .await;
+    assert!(
+        r.corpo.contains("TestConn: risposta ricevuta"),
+        "{}",
+        r.corpo
+    );
+    tutto.risposta("verifica del canale del Comune", &r);
+    let ws: Vec<(String, Vec<u8>)> = app.onboarding_roma().1.into_iter().skip(1).collect();
+    caricamenti_sbagliati(top, &toml, &pem, &ws, tutto).await;
 }
 
 /// Mistaken uploads: the key given as the TOML, a damaged key. The error pages name the
 /// problem without quoting the files.
-async fn caricamenti_sbagliati(top: &Browser, toml: &[u8], pem: &str, tutto: &mut Raccolta) {
+async fn caricamenti_sbagliati(
+    top: &Browser,
+    toml: &[u8],
+    pem: &str,
+    ws: &[(String, Vec<u8>)],
+    tutto: &mut Raccolta,
+) {
     let parte = |dati: &[u8], nome: &str| {
         reqwest::multipart::Part::bytes(dati.to_vec()).file_name(nome.to_string())
     };
@@ -213,9 +240,12 @@ async fn caricamenti_sbagliati(top: &Browser, toml: &[u8], pem: &str, tutto: &mu
         ("chiave al posto del TOML", pem.as_bytes(), pem.as_bytes()),
         ("chiave danneggiata", toml, danneggiata.as_bytes()),
     ] {
-        let modulo = reqwest::multipart::Form::new()
+        let mut modulo = reqwest::multipart::Form::new()
             .part("toml", parte(toml, "anpr.toml"))
             .part("file", parte(chiave, "chiave-client.pem"));
+        for (n, dati) in ws {
+            modulo = modulo.part("file", parte(dati, n));
+        }
         let r = top.post_multipart("/amministrazione/anpr", modulo).await;
         assert_eq!(r.stato, 400, "{nome}: {}", r.corpo);
         tutto.risposta(nome, &r);

@@ -55,7 +55,7 @@ async fn richiesta_mista_completata(db: &Db) {
         "R4;CF;STTSGT90A01H501X;NON_VALIDO;carattere di controllo errato: atteso J, trovato X;*;;;;;;",
         "R5;CF;STTSGT90A01H501J;TROVATO;duplicato della riga 2;*;AF41450AS;STTSGT90A01H501J;SETTIMO;SOGGETTO;M;01/01/1990",
         "R6;CF;PRVCCL60B50G393U;NON_TROVATO;EN122: Soggetto cancellato da ANPR;*;;;;;;",
-        "R7;CI;CA00000AA;NON_SUPPORTATO;l'identificativo di tipo CI si può cercare solo con il canale del Comune (servizio 3002), non con gli e-service PDND;*;;;;;;",
+        "R7;CI;CA00000AA;NON_SUPPORTATO;l'identificativo di tipo CI si può cercare solo con il canale del Comune (servizio 3002), non con gli e-service PDND: configuri la sezione [anpr_ws] nel file di onboarding;*;;;;;;",
         "R8;IDANPR;af41450as;TROVATO;;*;AF41450AS;STTSGT90A01H501J;SETTIMO;SOGGETTO;M;01/01/1990",
     ];
     assert_eq!(linee.len(), attese.len(), "{testo}");

@@ -30,7 +30,7 @@ async fn rivesti(
     let client = amb.client();
     let cf = (identificativo.len() == 16).then_some(identificativo);
     esegui(
-        &client,
+        Some(&client),
         Riga {
             identificativo,
             piano,
@@ -39,6 +39,9 @@ async fn rivesti(
             chiave: chiave(identificativo),
             comuni_in_ambito,
             purpose_per_servizio: &Default::default(),
+            tipo: tipo_di(identificativo),
+            rilascio: None,
+            ws: None,
         },
     )
     .await
@@ -216,7 +219,7 @@ async fn chiave_sbagliata_ferma_la_richiesta() {
         TipoIdentificativo::Cf,
     );
     let e = esegui(
-        &client,
+        Some(&client),
         Riga {
             identificativo: &cf,
             piano: &p,
@@ -225,6 +228,9 @@ async fn chiave_sbagliata_ferma_la_richiesta() {
             chiave: chiave("kid"),
             comuni_in_ambito: None,
             purpose_per_servizio: &Default::default(),
+            tipo: TipoIdentificativo::Cf,
+            rilascio: None,
+            ws: None,
         },
     )
     .await
@@ -249,10 +255,10 @@ async fn quota_esaurita_sospende_la_richiesta() {
         TipoIdentificativo::Cf,
     );
     let (primo, _) = es.normali[0].clone();
-    let r = esegui(&client, riga(&primo, &p)).await.unwrap();
+    let r = esegui(Some(&client), riga(&primo, &p)).await.unwrap();
     assert_eq!(r.esito, Some(Esito::Trovato));
     let (secondo, _) = es.normali[1].clone();
-    let e = esegui(&client, riga(&secondo, &p)).await.unwrap_err();
+    let e = esegui(Some(&client), riga(&secondo, &p)).await.unwrap_err();
     let Interruzione::Sospesa(s) = interruzione(&e) else {
         panic!("{e}")
     };
@@ -275,5 +281,16 @@ fn riga<'a>(cf: &'a str, piano: &'a Piano) -> Riga<'a> {
         chiave: chiave(cf),
         comuni_in_ambito: None,
         purpose_per_servizio: &NESSUNA,
+        tipo: tipo_di(cf),
+        rilascio: None,
+        ws: None,
+    }
+}
+
+fn tipo_di(identificativo: &str) -> TipoIdentificativo {
+    if identificativo.len() == 16 {
+        TipoIdentificativo::Cf
+    } else {
+        TipoIdentificativo::IdAnpr
     }
 }
