@@ -100,6 +100,16 @@ async fn passi(
 ) -> Result<(), Arresto> {
     if riga.piano.ws == Some(PassoWs::Prima) {
         crate::canale_ws::passo(riga, r, PassoWs::Prima).await?;
+        // The PDND steps that follow search by the idANPR 3002 returned, never by the row's
+        // own identifier (a document number is no idANPR).
+        if r.id_anpr.is_none() && !riga.piano.passi.is_empty() {
+            return Err(Arresto::Esito(
+                Esito::Errore,
+                "il canale del Comune (3002) non ha restituito l'ID ANPR: i dati degli e-service PDND \
+                 non si possono cercare"
+                    .into(),
+            ));
+        }
     }
     let mut id_anpr = r.id_anpr.clone();
     let restretto = riga.comuni_in_ambito.is_some();
