@@ -93,6 +93,7 @@ async fn comune_add(g: &Globali, a: ComuneAddArgs) -> anyhow::Result<ExitCode> {
     if store.comune_per_istat(&nuovo.codice_istat).await?.is_some() {
         anyhow::bail!("il Comune {} esiste già", nuovo.codice_istat);
     }
+    web::onboarding::controlla_sede(&accesso, &nuovo.codice_istat)?;
     let attore = attore_admin_cli();
     let id = store.crea_comune(&nuovo, &attore).await?;
     store

@@ -63,6 +63,7 @@ pub async fn comune_update(g: &Globali, a: ComuneUpdateArgs) -> anyhow::Result<E
     let Some(comune) = store.comune_per_istat(&istat).await? else {
         anyhow::bail!("il Comune {istat} non esiste: crearlo con rivesto admin comune add");
     };
+    web::onboarding::controlla_sede(&accesso, &istat)?;
     store
         .imposta_accesso_anpr(
             comune.id,

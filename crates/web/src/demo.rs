@@ -120,6 +120,7 @@ pub async fn semina(
         };
         let id = store.crea_comune(&nuovo, &a).await?;
         let accesso = crate::onboarding::importa(toml)?;
+        crate::onboarding::controlla_sede(&accesso, istat)?;
         store
             .imposta_accesso_anpr(id, &accesso.toml, &accesso.file, chiave, &a)
             .await?;

@@ -210,6 +210,27 @@ fn raccogli(
     Ok(())
 }
 
+/// The Comune's channel speaks for one Comune: `[anpr_ws].id_sede` (also `codMittente`) must be
+/// the ISTAT code of the Comune the access is stored for, or every 3002 call would be made in
+/// another Comune's name (or refused by ANPR, its certificates being registered elsewhere).
+pub fn controlla_sede(a: &AccessoImportato, istat: &str) -> Result<(), ErroreOnboarding> {
+    let radice: Table = a
+        .toml
+        .parse()
+        .map_err(|e: toml::de::Error| ErroreOnboarding::Interno(e.to_string()))?;
+    let sede = radice
+        .get("anpr_ws")
+        .and_then(|t| t.get("id_sede"))
+        .and_then(Value::as_str);
+    match sede {
+        Some(s) if s != istat => Err(ErroreOnboarding::Configurazione(format!(
+            "[anpr_ws].id_sede è {s}, ma l'accesso è per il Comune con codice ISTAT {istat}: il canale del \
+             Comune (servizio 3002) parla a nome del Comune indicato in id_sede"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Rebuilds the configuration from the stored form, in a private temporary folder: what the
 /// worker will do, so a file that would fail there fails here, at import time.
 fn verifica(a: &AccessoImportato) -> Result<(), ErroreOnboarding> {
@@ -301,6 +322,24 @@ mod tests {
             Some(anpr_sim::init::FILE_CO_CERT)
         );
         assert!(!a.toml.contains(&dir.path().display().to_string()));
+    }
+
+    #[test]
+    fn id_sede_deve_essere_il_comune_dell_accesso() {
+        let dir = tempfile::tempdir().unwrap();
+        let net = std::net::SocketAddr::from(([127, 0, 0, 1], 9400));
+        let init = anpr_sim::init::scrivi(&dir.path().join("sim"), net).unwrap();
+        let a = importa(&init.anpr_toml).unwrap();
+        controlla_sede(&a, anpr_sim::init::ISTAT_WS).unwrap();
+        let e = controlla_sede(&a, "015146").unwrap_err().to_string();
+        assert!(e.contains("[anpr_ws].id_sede è 058091"), "{e}");
+        assert!(e.contains("015146"), "{e}");
+        // Without the Comune's channel there is nothing to compare.
+        let solo_pdnd = AccessoImportato {
+            toml: "[anpr]\nclient_id = \"x\"\n".into(),
+            file: Vec::new(),
+        };
+        controlla_sede(&solo_pdnd, "015146").unwrap();
     }
 
     #[test]

@@ -150,8 +150,10 @@ async fn carica(
     m: Multipart,
 ) -> Result<Response, ErroreWeb> {
     let comune_id = comune_del_top(&u)?;
+    let istat = stato.store.comune(comune_id).await?.codice_istat;
     let esito = match leggi_caricamento(m).await {
         Ok((Some(toml), file)) => crate::onboarding::importa_caricati(&toml, &file)
+            .and_then(|a| crate::onboarding::controlla_sede(&a, &istat).map(|()| a))
             .map(|a| (a, file))
             .map_err(|e| e.to_string()),
         Ok((None, _)) => Err("Scelga il file di onboarding (TOML).".to_string()),

@@ -628,3 +628,39 @@ async fn fuori_ambito_risponde_404() {
     assert_eq!(op.get("/amministrazione/utenti").await.stato, 403);
     assert_eq!(op.get("/amministrazione/enti").await.stato, 403);
 }
+
+/// Roma's onboarding (its Comune channel speaks as 058091) uploaded by Milano's TOP: refused,
+/// nothing stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l_onboarding_di_un_altro_comune_e_rifiutato() {
+    let app = avvia().await;
+    let top = app.connesso("top.milano").await;
+    let (toml, file) = app.onboarding_roma();
+    let milano = app.store.comune_per_istat("015146").await.unwrap().unwrap();
+    let prima = app
+        .store
+        .accesso_anpr(milano.id, &app.stato.chiave)
+        .await
+        .unwrap()
+        .unwrap();
+    let caricati: Vec<(&str, &[u8])> = file
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let r = top
+        .post_multipart("/amministrazione/anpr", modulo_onboarding(&toml, &caricati))
+        .await;
+    assert_eq!(r.stato, 400, "{}", r.corpo);
+    assert!(
+        r.corpo.contains("[anpr_ws].id_sede è 058091"),
+        "{}",
+        r.corpo
+    );
+    let dopo = app
+        .store
+        .accesso_anpr(milano.id, &app.stato.chiave)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(prima.toml, dopo.toml);
+}
