@@ -507,6 +507,11 @@ async fn ogni_controllo_di_sicurezza_ha_il_suo_rifiuto() {
             .replace("pc-key-1", "pc-key-2")
     });
     rifiutata(&amb, config, "postazione non registrata").await;
+    // IdPostazioneFirmato made by a registered workstation, but over an IdPostazione that is
+    // not that workstation's CN (the settings refuse this; the identity is forged here).
+    let mut config = amb.config(|t| t);
+    config.identita.id_postazione = format!("{ISTAT}-PC-9999");
+    rifiutata(&amb, config, "il CN della postazione non è l'IdPostazione").await;
     // Operator not enabled.
     let config = amb.config(|t| t.replace(OPERATORE, ALTRO_OPERATORE));
     rifiutata(&amb, config, "non abilitato").await;
