@@ -265,29 +265,47 @@ impl AnprConfig {
     }
 }
 
-fn tipo(chiave: &str, atteso: &'static str) -> ErroreConfig {
+pub(crate) fn tipo(chiave: &str, atteso: &'static str) -> ErroreConfig {
     ErroreConfig::Tipo {
         chiave: chiave.to_string(),
         atteso,
     }
 }
 
-fn facoltativa(t: &Table, k: &str) -> Result<Option<String>, ErroreConfig> {
+/// A text key of `sezione` (`[anpr]`, `[anpr_ws]`): trimmed, never empty, or absent.
+pub(crate) fn testo_facoltativo(
+    sezione: &str,
+    t: &Table,
+    k: &str,
+) -> Result<Option<String>, ErroreConfig> {
     match t.get(k) {
         None => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Err(ErroreConfig::Valore {
-            chiave: format!("[anpr].{k}"),
+            chiave: format!("{sezione}.{k}"),
             motivo: "valore vuoto".into(),
         }),
         Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(tipo(&format!("[anpr].{k}"), "un testo tra virgolette")),
+        Some(_) => Err(tipo(&format!("{sezione}.{k}"), "un testo tra virgolette")),
     }
 }
 
-fn obbligatoria(t: &Table, k: &str) -> Result<String, ErroreConfig> {
-    facoltativa(t, k)?.ok_or_else(|| ErroreConfig::Mancante {
-        chiave: format!("[anpr].{k}"),
+/// As [`testo_facoltativo`], required.
+pub(crate) fn testo_obbligatorio(
+    sezione: &str,
+    t: &Table,
+    k: &str,
+) -> Result<String, ErroreConfig> {
+    testo_facoltativo(sezione, t, k)?.ok_or_else(|| ErroreConfig::Mancante {
+        chiave: format!("{sezione}.{k}"),
     })
+}
+
+fn facoltativa(t: &Table, k: &str) -> Result<Option<String>, ErroreConfig> {
+    testo_facoltativo("[anpr]", t, k)
+}
+
+fn obbligatoria(t: &Table, k: &str) -> Result<String, ErroreConfig> {
+    testo_obbligatorio("[anpr]", t, k)
 }
 
 fn url(t: &Table, k: &str) -> Result<String, ErroreConfig> {
@@ -339,12 +357,14 @@ fn timeout(t: &Table) -> Result<Duration, ErroreConfig> {
     }
 }
 
-fn percorso(cartella: &Path, p: &str) -> PathBuf {
+/// A file path of the onboarding file: relative paths start at its folder.
+pub(crate) fn percorso(cartella: &Path, p: &str) -> PathBuf {
     let p = PathBuf::from(p);
     if p.is_absolute() { p } else { cartella.join(p) }
 }
 
-fn leggi_file(chiave: &str, p: &Path) -> Result<Vec<u8>, ErroreConfig> {
+/// The content of the file named by `chiave` (the full key, `[anpr].ca_file`).
+pub(crate) fn leggi_file(chiave: &str, p: &Path) -> Result<Vec<u8>, ErroreConfig> {
     std::fs::read(p).map_err(|e| ErroreConfig::File {
         chiave: chiave.to_string(),
         percorso: p.display().to_string(),

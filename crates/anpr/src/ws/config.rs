@@ -9,7 +9,7 @@
 use super::credenziali::Credenziali;
 use super::sicurezza::{AlgoritmoFirma, IdentitaWs};
 use crate::archivio::IdOperazione;
-use crate::config::{ErroreConfig, TIMEOUT_PREDEFINITO};
+use crate::config::{ErroreConfig, TIMEOUT_PREDEFINITO, percorso, tipo};
 use domain::cf::CodiceFiscale;
 use domain::tipo::TipoIdentificativo;
 use std::path::{Path, PathBuf};
@@ -263,13 +263,6 @@ impl WsConfig {
     }
 }
 
-fn tipo(chiave: &str, atteso: &'static str) -> ErroreConfig {
-    ErroreConfig::Tipo {
-        chiave: chiave.to_string(),
-        atteso,
-    }
-}
-
 fn valore(k: &str, motivo: String) -> ErroreConfig {
     ErroreConfig::Valore {
         chiave: chiave(k),
@@ -278,16 +271,11 @@ fn valore(k: &str, motivo: String) -> ErroreConfig {
 }
 
 fn facoltativa(t: &Table, k: &str) -> Result<Option<String>, ErroreConfig> {
-    match t.get(k) {
-        None => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Err(valore(k, "valore vuoto".into())),
-        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-        Some(_) => Err(tipo(&chiave(k), "un testo tra virgolette")),
-    }
+    crate::config::testo_facoltativo(SEZIONE, t, k)
 }
 
 fn obbligatoria(t: &Table, k: &str) -> Result<String, ErroreConfig> {
-    facoltativa(t, k)?.ok_or_else(|| ErroreConfig::Mancante { chiave: chiave(k) })
+    crate::config::testo_obbligatorio(SEZIONE, t, k)
 }
 
 fn intero(
@@ -317,17 +305,8 @@ fn endpoint(t: &Table) -> Result<String, ErroreConfig> {
     Ok(v.trim_end_matches('/').to_string())
 }
 
-fn percorso(cartella: &Path, p: &str) -> PathBuf {
-    let p = PathBuf::from(p);
-    if p.is_absolute() { p } else { cartella.join(p) }
-}
-
 fn leggi_file(k: &str, p: &Path) -> Result<Vec<u8>, ErroreConfig> {
-    std::fs::read(p).map_err(|e| ErroreConfig::File {
-        chiave: chiave(k),
-        percorso: p.display().to_string(),
-        motivo: format!("lettura non riuscita: {e}"),
-    })
+    crate::config::leggi_file(&chiave(k), p)
 }
 
 /// The Comune's certificate (`prefisso` "") or the workstation's ("postazione_"): a PKCS#12 file

@@ -207,35 +207,60 @@ async fn esegui_verifica(
     };
     let mut uscita: Vec<u8> = Vec::new();
     let esito = anpr::check::check(&client, opzioni, &mut uscita).await;
-    let mut passi: Vec<String> = String::from_utf8_lossy(&uscita)
+    passi_del_check(&uscita, &esito)
+}
+
+/// The lines a check wrote, one step each, and its failure as the last step.
+fn passi_del_check<T>(
+    uscita: &[u8],
+    esito: &Result<T, anpr::check::ErroreCheck>,
+) -> (bool, Vec<String>) {
+    let mut passi: Vec<String> = String::from_utf8_lossy(uscita)
         .lines()
         .map(str::to_string)
         .collect();
-    if let Err(e) = &esito {
+    if let Err(e) = esito {
         passi.push(format!("verifica non riuscita: {e}"));
     }
     (esito.is_ok(), passi)
 }
 
-async fn verifica(State(stato): State<StatoApp>, u: UtenteConnesso) -> Result<Response, ErroreWeb> {
-    let comune_id = comune_del_top(&u)?;
-    let (riuscita, passi) = esegui_verifica(&stato, comune_id, &OpzioniCheck::default()).await;
+/// Archives a check (`azione`, with `dettagli`) and shows the page with its steps.
+async fn mostra_verifica(
+    stato: &StatoApp,
+    u: &UtenteConnesso,
+    comune_id: i64,
+    azione: &str,
+    dettagli: serde_json::Value,
+    titolo: &str,
+    (riuscita, passi): (bool, Vec<String>),
+) -> Result<Response, ErroreWeb> {
     stato
         .store
-        .registra_verifica_anpr(
-            comune_id,
-            "ANPR_VERIFICA_STATUS",
-            json!({"riuscita": riuscita}),
-            &attore(&stato, &u).await?,
-        )
+        .registra_verifica_anpr(comune_id, azione, dettagli, &attore(stato, u).await?)
         .await?;
-    let mut p = componi(&stato, &u, comune_id).await?;
+    let mut p = componi(stato, u, comune_id).await?;
     p.verifica = Some(EsitoVerifica {
-        titolo: "Verifica del collegamento (/status)".into(),
+        titolo: titolo.into(),
         riuscita,
         passi,
     });
     html(&p)
+}
+
+async fn verifica(State(stato): State<StatoApp>, u: UtenteConnesso) -> Result<Response, ErroreWeb> {
+    let comune_id = comune_del_top(&u)?;
+    let (riuscita, passi) = esegui_verifica(&stato, comune_id, &OpzioniCheck::default()).await;
+    mostra_verifica(
+        &stato,
+        &u,
+        comune_id,
+        "ANPR_VERIFICA_STATUS",
+        json!({"riuscita": riuscita}),
+        "Verifica del collegamento (/status)",
+        (riuscita, passi),
+    )
+    .await
 }
 
 /// TestConn on the Comune's own channel (`[anpr_ws]`), with the stored access.
@@ -253,14 +278,7 @@ async fn verifica_ws(
                 };
                 let mut uscita: Vec<u8> = Vec::new();
                 let esito = anpr::ws::check::check_ws(&client, &opzioni, &mut uscita).await;
-                let mut passi: Vec<String> = String::from_utf8_lossy(&uscita)
-                    .lines()
-                    .map(str::to_string)
-                    .collect();
-                if let Err(e) = &esito {
-                    passi.push(format!("verifica non riuscita: {e}"));
-                }
-                (esito.is_ok(), passi)
+                passi_del_check(&uscita, &esito)
             }
             Ok(None) => (
                 false,
@@ -275,22 +293,16 @@ async fn verifica_ws(
             ),
             Err(e) => (false, vec![format!("configurazione non utilizzabile: {e}")]),
         };
-    stato
-        .store
-        .registra_verifica_anpr(
-            comune_id,
-            "ANPR_VERIFICA_TESTCONN",
-            json!({"riuscita": riuscita, "id_operazione": id_operazioni(&passi)}),
-            &attore(&stato, &u).await?,
-        )
-        .await?;
-    let mut p = componi(&stato, &u, comune_id).await?;
-    p.verifica = Some(EsitoVerifica {
-        titolo: "Verifica del canale del Comune (TestConn, servizio 3002)".into(),
-        riuscita,
-        passi,
-    });
-    html(&p)
+    mostra_verifica(
+        &stato,
+        &u,
+        comune_id,
+        "ANPR_VERIFICA_TESTCONN",
+        json!({"riuscita": riuscita, "id_operazione": id_operazioni(&passi)}),
+        "Verifica del canale del Comune (TestConn, servizio 3002)",
+        (riuscita, passi),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
