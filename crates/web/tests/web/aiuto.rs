@@ -143,6 +143,35 @@ impl TestApp {
         (toml, file)
     }
 
+    /// `op` submits `testo` with `motivo` under `convenzione` (its opaque id), the TOP of Roma
+    /// approves, the engine processes it. Returns the request's page URL.
+    pub async fn richiesta_elaborata(
+        &self,
+        op: &Browser,
+        convenzione: &str,
+        motivo: &str,
+        testo: &str,
+    ) -> String {
+        let token = op.csrf.lock().unwrap().clone();
+        let f = reqwest::multipart::Form::new()
+            .text("_csrf", token)
+            .text("convenzione", convenzione.to_string())
+            .text("motivo", motivo.to_string())
+            .text("data_riferimento", "")
+            .text("testo", testo.to_string());
+        let r = op.post_multipart("/richieste/nuova", f).await;
+        assert_eq!(r.stato, 303, "{}", r.corpo);
+        let url = r.location().unwrap().to_string();
+        op.get(&url).await;
+        assert_eq!(op.post_form(&format!("{url}/invia"), &[]).await.stato, 303);
+        let top = self.connesso("top.roma").await;
+        top.get("/convalida").await;
+        let r = top.post_form(&format!("{url}/approva"), &[]).await;
+        assert_eq!(r.stato, 303, "{}", r.corpo);
+        self.elabora_tutto().await;
+        url
+    }
+
     /// The demo password of `username`.
     pub fn password(&self, username: &str) -> String {
         self.seme

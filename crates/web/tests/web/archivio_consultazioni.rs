@@ -3,7 +3,6 @@
 //! one audit entry per search without the value, the CSV export and the print page.
 
 use crate::aiuto::{self, Browser, Risposta, TestApp};
-use reqwest::multipart::Form;
 
 /// A demo population's idANPR and CF (examples/richiesta-esempio.csv, lines 2 and 1).
 const ID_ANPR_ESEMPIO: &str = "EV45959WW";
@@ -18,27 +17,11 @@ async fn convenzione(b: &Browser) -> String {
     r.corpo[i..].split('"').next().unwrap().to_string()
 }
 
-/// `op` submits `testo` with `motivo`, the TOP of Roma approves, the engine processes it.
-/// Returns the request's page URL.
+/// `op` submits `testo` with `motivo` under the first convention offered, the TOP of Roma
+/// approves, the engine processes it. Returns the request's page URL.
 async fn richiesta_elaborata(app: &TestApp, op: &Browser, motivo: &str, testo: &str) -> String {
-    let token = op.csrf.lock().unwrap().clone();
-    let f = Form::new()
-        .text("_csrf", token)
-        .text("convenzione", convenzione(op).await)
-        .text("motivo", motivo.to_string())
-        .text("data_riferimento", "")
-        .text("testo", testo.to_string());
-    let r = op.post_multipart("/richieste/nuova", f).await;
-    assert_eq!(r.stato, 303, "{}", r.corpo);
-    let url = r.location().unwrap().to_string();
-    op.get(&url).await;
-    assert_eq!(op.post_form(&format!("{url}/invia"), &[]).await.stato, 303);
-    let top = app.connesso("top.roma").await;
-    top.get("/convalida").await;
-    let r = top.post_form(&format!("{url}/approva"), &[]).await;
-    assert_eq!(r.stato, 303, "{}", r.corpo);
-    app.elabora_tutto().await;
-    url
+    let conv = convenzione(op).await;
+    app.richiesta_elaborata(op, &conv, motivo, testo).await
 }
 
 /// The result CSV's first data line, as `column -> value`, downloaded by the submitter.

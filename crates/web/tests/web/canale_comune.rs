@@ -6,7 +6,6 @@
 use crate::aiuto::{self, Browser, TestApp};
 use domain::ambito::Ambito;
 use domain::gruppi::GruppoCampi;
-use reqwest::multipart::Form;
 use std::collections::BTreeMap;
 
 /// A convention of the Polizia Locale with Roma whose profile includes the documents, with the
@@ -44,28 +43,6 @@ async fn convenzione_documenti(app: &TestApp) -> String {
         .await
         .unwrap();
     app.stato.ids.codifica(web::ids::Tipo::Convenzione, conv)
-}
-
-/// `op` submits `testo` under `convenzione`, the TOP of Roma approves, the engine processes it.
-async fn elaborata(app: &TestApp, op: &Browser, convenzione: &str, testo: &str) -> String {
-    let token = op.csrf.lock().unwrap().clone();
-    let f = Form::new()
-        .text("_csrf", token)
-        .text("convenzione", convenzione.to_string())
-        .text("motivo", "PROT-2026/909")
-        .text("data_riferimento", "")
-        .text("testo", testo.to_string());
-    let r = op.post_multipart("/richieste/nuova", f).await;
-    assert_eq!(r.stato, 303, "{}", r.corpo);
-    let url = r.location().unwrap().to_string();
-    op.get(&url).await;
-    assert_eq!(op.post_form(&format!("{url}/invia"), &[]).await.stato, 303);
-    let top = app.connesso("top.roma").await;
-    top.get("/convalida").await;
-    let r = top.post_form(&format!("{url}/approva"), &[]).await;
-    assert_eq!(r.stato, 303, "{}", r.corpo);
-    app.elabora_tutto().await;
-    url
 }
 
 /// Every data line of the request's result CSV, as `column -> value`.
@@ -140,7 +117,9 @@ async fn una_richiesta_con_tutti_i_tipi_di_identificativo() {
         cie.1, cartacea.1
     );
     let op = app.connesso("operatore.polizia").await;
-    let url = elaborata(&app, &op, &conv, &testo).await;
+    let url = app
+        .richiesta_elaborata(&op, &conv, "PROT-2026/909", &testo)
+        .await;
     let righe = righe_csv(&op, &url).await;
     assert_eq!(righe.len(), 6, "{righe:?}");
     let per_rif: BTreeMap<&str, &BTreeMap<String, String>> =
@@ -186,13 +165,14 @@ async fn chi_ha_consultato_trova_per_cf_una_persona_cercata_per_cie() {
         .unwrap()
         .clone();
     let op = app.connesso("operatore.polizia").await;
-    let url = elaborata(
-        &app,
-        &op,
-        &conv,
-        &format!("tipo;identificativo;riferimento\nCI;{cie};pratica-cie\n"),
-    )
-    .await;
+    let url = app
+        .richiesta_elaborata(
+            &op,
+            &conv,
+            "PROT-2026/909",
+            &format!("tipo;identificativo;riferimento\nCI;{cie};pratica-cie\n"),
+        )
+        .await;
     let righe = righe_csv(&op, &url).await;
     assert_eq!(campo(&righe[0], "esito"), "TROVATO", "{righe:?}");
     assert_eq!(campo(&righe[0], "Codice fiscale"), cf);
@@ -289,7 +269,9 @@ async fn ambito_ristretto_sul_canale_del_comune() {
             .await
             .unwrap();
         let id = app.stato.ids.codifica(web::ids::Tipo::Convenzione, conv);
-        let url = elaborata(&app, &op, &id, &testo).await;
+        let url = app
+            .richiesta_elaborata(&op, &id, "PROT-2026/909", &testo)
+            .await;
         let righe = righe_csv(&op, &url).await;
         let per_rif: BTreeMap<&str, &BTreeMap<String, String>> =
             righe.iter().map(|r| (campo(r, "riferimento"), r)).collect();
